@@ -1,0 +1,14 @@
+/** Lambda entry of the HTTP API: the Hono app behind API Gateway. Wiring only. */
+import { handle } from 'hono/aws-lambda';
+import { createApp } from '../../src/app/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createTracker } from '../../src/runtime.ts';
+
+const tracker = createTracker(loadConfig());
+const app = createApp({
+  ingest: tracker.ingest,
+  queries: tracker.queries,
+  onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
+});
+
+export const handler = handle(app);

@@ -1,0 +1,11 @@
+/** Lambda entry of the reconciler, run every minute by a schedule. Wiring only. */
+import { loadConfig } from '../../src/config.ts';
+import { createTracker } from '../../src/runtime.ts';
+
+const tracker = createTracker(loadConfig());
+
+export const handler = async () => {
+  const report = await tracker.reconcile();
+  if (report.requeued.length > 0) tracker.logger.warn('re-queued lagging subjects', { ...report });
+  return report;
+};

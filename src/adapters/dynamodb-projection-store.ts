@@ -1,0 +1,83 @@
+/**
+ * Projections in DynamoDB (`STATE_TABLE` in src/tables.ts): one status item per subject with its
+ * watermark, one item per program, order or shipment key. A commit is conditioned on the watermark
+ * it read; keys are written in the same transaction, so they can never run ahead of the status.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { KeyState, SubjectState } from '../domain/status.ts';
+import type { ProjectionStore } from '../ports.ts';
+import { STATE_TABLE, keys } from '../tables.ts';
+import { aws } from './aws-errors.ts';
+import { batchGet, queryAll } from './dynamodb-batch.ts';
+
+export function statusItem(table: string, state: SubjectState, expectedSeq: number) {
+  const [kind, id] = state.subject.split('/') as [string, string];
+  return {
+    TableName: table,
+    Item: { ...keys.status(state.subject), appliedSeq: state.appliedSeq, state: JSON.stringify(state), gsi1pk: kind, gsi1sk: id },
+    ConditionExpression: expectedSeq === 0 ? 'attribute_not_exists(pk)' : 'appliedSeq = :expected',
+    ...(expectedSeq === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedSeq } }),
+  };
+}
+
+export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: string): ProjectionStore {
+  const toKeys = (items: Record<string, unknown>[]) =>
+    new Map(items.map((item) => {
+      const ks = JSON.parse(String(item.state)) as KeyState;
+      return [ks.key, ks] as const;
+    }));
+
+  return {
+    async load(subject) {
+      const out = await aws('DynamoDB GetItem (status)', () =>
+        doc.send(new GetCommand({ TableName: table, Key: keys.status(subject), ConsistentRead: true })),
+      );
+      return out.Item ? (JSON.parse(String(out.Item.state)) as SubjectState) : undefined;
+    },
+
+    async loadKeys(subject, names) {
+      return toKeys(await batchGet(doc, table, names.map((k) => keys.stateKey(subject, k))));
+    },
+
+    async loadAllKeys(subject) {
+      return toKeys(
+        await queryAll(doc, {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :k)',
+          ExpressionAttributeValues: { ':pk': keys.statusPartition(subject), ':k': 'K#' },
+          ConsistentRead: true,
+        }),
+      );
+    },
+
+    async commit(state, expectedSeq, changed) {
+      const status = statusItem(table, state, expectedSeq);
+      if (changed.length === 0) {
+        await aws('DynamoDB PutItem (status)', () => doc.send(new PutCommand(status)));
+        return;
+      }
+      await aws('DynamoDB TransactWriteItems (projection)', () =>
+        doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: status },
+              ...changed.map((ks) => ({
+                Put: { TableName: table, Item: { ...keys.stateKey(state.subject, ks.key), state: JSON.stringify(ks) } },
+              })),
+            ],
+          }),
+        ),
+      );
+    },
+
+    async list(kind) {
+      const items = await queryAll(doc, {
+        TableName: table,
+        IndexName: STATE_TABLE.globalIndexes[0].name,
+        KeyConditionExpression: 'gsi1pk = :k',
+        ExpressionAttributeValues: { ':k': kind },
+      });
+      return items.map((item) => JSON.parse(String(item.state)) as SubjectState);
+    },
+  };
+}

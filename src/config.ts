@@ -1,0 +1,28 @@
+/**
+ * The one place that reads the environment. Validated with zod at start; a missing or malformed
+ * setting fails fast with a message naming it. Lambda entries call `loadConfig()` once at module load.
+ */
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  EVENTS_TABLE: z.string().min(1),
+  STATE_TABLE: z.string().min(1),
+  PROJECTOR_QUEUE_URL: z.string().min(1),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Local only: DynamoDB Local and the SQS emulator. Unset on AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  SQS_ENDPOINT: z.url().optional(),
+  /** Seconds a subject's head may be ahead of its projection before the reconciler re-enqueues it. */
+  RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${detail}`);
+  }
+  return parsed.data;
+}

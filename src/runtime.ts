@@ -1,0 +1,62 @@
+/**
+ * Builds the tracker's parts from configuration: SDK clients once, adapters around them, services
+ * around the adapters. Lambda entries and the local stack both start here; they differ only in
+ * endpoints (from config) and in who invokes the consumers.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Config } from './config.ts';
+import { createDynamoEventLog } from './adapters/dynamodb-event-log.ts';
+import { createDynamoProjectionStore } from './adapters/dynamodb-projection-store.ts';
+import { createSqsWorkQueue } from './adapters/sqs-work-queue.ts';
+import { createIngest } from './services/ingest.ts';
+import { createProjector } from './services/projector.ts';
+import { createQueries } from './services/queries.ts';
+import { createReconciler } from './services/reconciler.ts';
+import type { Clock } from './ports.ts';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function createClients(config: Config) {
+  const local = config.DYNAMODB_ENDPOINT !== undefined;
+  const credentials = local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
+  const dynamodb = new DynamoDBClient({
+    region: config.AWS_REGION,
+    ...(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {}),
+    ...(credentials ? { credentials } : {}),
+  });
+  const sqs = new SQSClient({
+    region: config.AWS_REGION,
+    ...(config.SQS_ENDPOINT ? { endpoint: config.SQS_ENDPOINT } : {}),
+    ...(credentials ? { credentials } : {}),
+  });
+  const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  return { dynamodb, doc, sqs };
+}
+
+export type Clients = ReturnType<typeof createClients>;
+
+export function createTracker(config: Config, clients: Clients = createClients(config), clock: Clock = systemClock) {
+  const logger = new Logger({ serviceName: 'gpu-policy-tracker' });
+  const log = createDynamoEventLog(clients.doc, config.EVENTS_TABLE);
+  const store = createDynamoProjectionStore(clients.doc, config.STATE_TABLE);
+  const queue = createSqsWorkQueue(clients.sqs, config.PROJECTOR_QUEUE_URL);
+  return {
+    clients,
+    logger,
+    log,
+    store,
+    queue,
+    ingest: createIngest({
+      log, queue, clock,
+      onEnqueueError: (error, subjects) => logger.warn('enqueue after append failed; the reconciler will repair it', { error, subjects }),
+    }),
+    project: createProjector({ log, store }),
+    queries: createQueries({ log, store }),
+    reconcile: createReconciler({ log, store, queue, clock, graceSeconds: config.RECONCILE_GRACE_SECONDS }),
+  };
+}
+
+export type Tracker = ReturnType<typeof createTracker>;

@@ -1,0 +1,90 @@
+/**
+ * The projection: brings a subject's stored state up to its log (CONTRACT §3), exactly once.
+ *
+ * The log is the source of truth and the state item carries a watermark (`appliedSeq`). A run reads
+ * the events after the watermark, folds them into the state and the keys they touch, and commits
+ * state and keys in one transaction conditioned on the watermark it started from. Redelivered,
+ * duplicated or reordered messages find nothing new, or lose the race and re-read: nothing is
+ * counted twice. A whole batch of events folds into one write per recipient (plus its touched keys).
+ */
+import type { StoredEvent } from '../domain/event-schema.ts';
+import { applyEvent, emptyState, keyOf } from '../domain/status.ts';
+import { ConcurrentUpdateError } from '../errors.ts';
+import type { EventLog, ProjectionStore } from '../ports.ts';
+
+/** One transaction: the state item plus at most 99 key items. */
+const MAX_KEYS_PER_COMMIT = 99;
+const READ_PAGE = 500;
+const MAX_LOST_RACES = 8;
+
+export interface ProjectorDeps {
+  log: EventLog;
+  store: ProjectionStore;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ProjectionRun {
+  subject: string;
+  /** Events folded in by this run (0 when it was already up to date). */
+  applied: number;
+  /** Transactions written. */
+  commits: number;
+  appliedSeq: number;
+}
+
+export function createProjector(deps: ProjectorDeps) {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  return async function project(subject: string): Promise<ProjectionRun> {
+    for (let lost = 0; ; lost++) {
+      try {
+        return await catchUp(subject);
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) || lost >= MAX_LOST_RACES) throw error;
+        await sleep(Math.random() * 10 * 2 ** Math.min(lost, 5));
+      }
+    }
+  };
+
+  async function catchUp(subject: string): Promise<ProjectionRun> {
+    const run: ProjectionRun = { subject, applied: 0, commits: 0, appliedSeq: 0 };
+    let state = (await deps.store.load(subject)) ?? emptyState(subject);
+    for (;;) {
+      const events = await deps.log.read(subject, { after: state.appliedSeq, limit: READ_PAGE });
+      assertContiguous(state.appliedSeq, events);
+      if (events.length === 0) break;
+      const needsAll = events.some((e) => e.type === 'event.retracted');
+      const keys = needsAll
+        ? await deps.store.loadAllKeys(subject)
+        : await deps.store.loadKeys(subject, [...new Set(events.flatMap((e) => keyOf(e)?.key ?? []))]);
+
+      for (let i = 0; i < events.length; ) {
+        const expected = state.appliedSeq;
+        const next = structuredClone(state);
+        const changed = new Set<string>();
+        while (i < events.length && changed.size < MAX_KEYS_PER_COMMIT) {
+          applyEvent(next, keys, events[i]!, changed, needsAll);
+          i++;
+          run.applied++;
+        }
+        await deps.store.commit(next, expected, [...changed].map((k) => keys.get(k)!));
+        run.commits++;
+        state = next;
+      }
+      if (events.length < READ_PAGE) break;
+    }
+    run.appliedSeq = state.appliedSeq;
+    return run;
+  }
+}
+
+/** Sequences are gap-free and committed in order, so a consistent read is a contiguous run. */
+function assertContiguous(after: number, events: readonly StoredEvent[]): void {
+  events.forEach((e, i) => {
+    if (e.sequence !== after + i + 1) {
+      throw new Error(`log of ${e.subject} is not contiguous: expected ${after + i + 1}, read ${e.sequence}`);
+    }
+  });
+}
+
+export type Projector = ReturnType<typeof createProjector>;
