@@ -26,3 +26,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return parsed.data;
 }
+
+/** `npm start`'s settings (CONTRACT §7). */
+const LocalConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TRACKER_DATA_DIR: z.string().min(1).default('.data/'),
+  TRACKER_SEED: z.enum(['0', '1', 'demo']).default('1'),
+  TRACKER_ADMIN_KEY: z.string().min(1).optional(),
+  TRACKER_ALLOW_PRIVATE_WEBHOOKS: z.enum(['0', '1']).default('0'),
+  TRACKER_WEBHOOK_RETRY_SCALE: z.coerce.number().positive().default(1),
+});
+
+export type LocalConfig = z.infer<typeof LocalConfigSchema>;
+
+export function loadLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
+  const parsed = LocalConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${detail}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,144 @@
+/**
+ * The whole tracker on one machine: DynamoDB Local, the SQS emulator, the API and the consumers,
+ * built from the same definitions (src/tables.ts) and handlers as the AWS stack. `npm start` and the
+ * end-to-end tests both start it from here.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../src/app/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createProjectorHandler } from '../src/consumers/projector-handler.ts';
+import { validateEvent, type TrackerEvent } from '../src/domain/event-schema.ts';
+import { createClients, createTracker, type Tracker } from '../src/runtime.ts';
+import { PROJECTOR_QUEUE } from '../src/tables.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startPoller } from './poller.ts';
+import { createQueues, createTables } from './provision.ts';
+import { startSqsLocal } from './sqs-local.ts';
+
+export interface LocalStackOptions {
+  /** Keeps DynamoDB data here across restarts; in memory when omitted (tests). */
+  dataDir?: string;
+  port?: number;
+  seed?: '0' | '1' | 'demo';
+  /** Overrides the queues' visibility timeout (tests use short ones to see redelivery). */
+  visibilityTimeoutSeconds?: number;
+  /** How often the reconciler runs, and the grace it allows (seconds). */
+  reconcileEverySeconds?: number;
+  reconcileGraceSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  tracker: Tracker;
+  queueUrls: { projector: string; projectorDlq: string };
+  stop(): Promise<void>;
+}
+
+export const EVENTS_DIR = resolve(import.meta.dirname, '..', 'events');
+
+/** Reads the JSON arrays (or single events) of a folder under events/, in file name order. */
+export function readEventFiles(folder: string): TrackerEvent[] {
+  const dir = join(EVENTS_DIR, folder);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((file) => {
+      const parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
+      return (Array.isArray(parsed) ? parsed : [parsed]).map((input, i) => {
+        const result = validateEvent(input, i);
+        if (!result.ok) throw new Error(`${folder}/${file}: ${JSON.stringify(result.errors)}`);
+        return result.event;
+      });
+    });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const dynamo = await startDynamoDbLocal(
+      options.dataDir ? { dbPath: join(options.dataDir, 'dynamodb') } : { inMemory: true },
+    );
+    stops.push(() => dynamo.stop());
+    const sqsLocal = await startSqsLocal();
+    stops.push(() => sqsLocal.stop());
+    log(`DynamoDB Local on ${dynamo.endpoint}, SQS emulator on ${sqsLocal.endpoint}`);
+
+    const names = { Events: 'tracker-events', State: 'tracker-state' };
+    const bootstrap = createClients(loadConfig({
+      EVENTS_TABLE: names.Events, STATE_TABLE: names.State, PROJECTOR_QUEUE_URL: 'pending',
+      DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint,
+    }));
+    await createTables(bootstrap.dynamodb, names);
+    const queues = await createQueues(bootstrap.sqs, 'tracker', {
+      ...(options.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}),
+    });
+    const config = loadConfig({
+      EVENTS_TABLE: names.Events,
+      STATE_TABLE: names.State,
+      PROJECTOR_QUEUE_URL: queues.Projector.url,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      SQS_ENDPOINT: sqsLocal.endpoint,
+      RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds ?? 5),
+    });
+    const tracker = createTracker(config, bootstrap);
+
+    const poller = startPoller({
+      sqs: bootstrap.sqs,
+      queueUrl: queues.Projector.url,
+      queueArn: queues.Projector.arn,
+      handler: createProjectorHandler(tracker.project),
+      batchSize: PROJECTOR_QUEUE.batchSize,
+      waitTimeSeconds: 1,
+      concurrency: 2,
+      onError: (error) => tracker.logger.error('projector batch failed', { error }),
+    });
+    stops.push(() => poller.stop());
+
+    // Messages in the emulator do not survive a restart: catch up every subject now, then periodically.
+    await tracker.queue.requestProjection(await tracker.log.subjects());
+    const every = (options.reconcileEverySeconds ?? 5) * 1000;
+    const timer = setInterval(() => {
+      tracker.reconcile().catch((error: unknown) => tracker.logger.error('reconcile failed', { error }));
+    }, every);
+    stops.push(async () => clearInterval(timer));
+
+    const seed = options.seed ?? '0';
+    if (seed !== '0' && (await tracker.log.subjects()).length === 0) {
+      const events = [...readEventFiles('seed'), ...(seed === 'demo' ? readEventFiles('demo') : [])];
+      for (let i = 0; i < events.length; i += 100) await tracker.ingest(events.slice(i, i + 100));
+      log(`seeded ${events.length} events (${seed === 'demo' ? 'announced facts + illustrative demo' : 'announced facts'})`);
+    }
+
+    let ready = false;
+    const app = createApp({
+      ingest: tracker.ingest,
+      queries: tracker.queries,
+      ready: () => ready,
+      onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((done) => {
+      const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, () => done(s));
+    });
+    stops.push(() => new Promise<void>((done) => server.close(() => done())));
+    const { port } = server.address() as AddressInfo;
+    ready = true;
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      tracker,
+      queueUrls: { projector: queues.Projector.url, projectorDlq: queues.Projector.dlqUrl },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,25 @@
+/** `npm start`: runs the local stack until SIGINT/SIGTERM, then stops every part (no orphan java). */
+import { loadLocalConfig } from '../src/config.ts';
+import { startLocalStack } from './stack.ts';
+
+const config = loadLocalConfig();
+const stack = await startLocalStack({
+  dataDir: config.TRACKER_DATA_DIR,
+  port: config.PORT,
+  seed: config.TRACKER_SEED,
+  log: (line) => console.log(`[tracker] ${line}`),
+});
+console.log(`[tracker] ready on ${stack.url} (data in ${config.TRACKER_DATA_DIR}); try ${stack.url}/v1/summary`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[tracker] ${signal}: stopping`);
+    stack.stop().then(() => process.exit(0), (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+  });
+}
