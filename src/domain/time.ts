@@ -20,8 +20,10 @@ export function parseInstant(text: string): Instant | undefined {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59 || Number(oh) > 23 || Number(om) > 59) return undefined;
   const offsetMinutes = z ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
-  const utcMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
-  const utc = new Date(utcMs);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  const utc = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  utc.setUTCFullYear(year);
+  utc.setTime(utc.getTime() - offsetMinutes * 60_000);
   if (utc.getUTCFullYear() < 1 || utc.getUTCFullYear() > 9999) return undefined;
   return `${utc.toISOString().slice(0, 19)}.${frac.padEnd(9, '0')}Z` as Instant;
 }
