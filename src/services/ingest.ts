@@ -1,18 +1,23 @@
 /**
  * Ingest (CONTRACT §2): idempotent on `(source, id)`, gap-free `sequence` per subject, safe to retry.
  *
- * Each subject's events are appended in one transaction together with its head (the sequence
- * counter) and their id records, so a crash leaves either all of them or none. A lost race (a head
- * or an id written meanwhile) re-reads and re-plans. After the log write every touched subject,
- * duplicates included, is queued for projection: a retry after a crash between the write and the
- * enqueue therefore repairs the missing enqueue, and the reconciler repairs it when nobody retries.
+ * A subject's events are appended in one transaction together with its head (the sequence counter)
+ * and their id records, so a crash leaves either all of them or none. Within one process, every
+ * request for a subject joins that subject's lane: one writer drains it, committing whatever has
+ * gathered (up to 49 events) in one transaction, so a busy subject costs one transaction per batch,
+ * not one lost race per request. Writers in other processes are met with a conditional head: the
+ * loser re-reads and retries with jittered backoff.
+ *
+ * After the log write every touched subject, duplicates included, is queued for projection: a retry
+ * after a crash between the write and the enqueue repairs the missing enqueue, and the reconciler
+ * repairs it when nobody retries.
  */
 import { contentHash } from '../domain/canonical.ts';
 import type { FieldError, StoredEvent, TrackerEvent } from '../domain/event-schema.ts';
 import { targetOf } from '../domain/status.ts';
 import { type Instant, formatInstant, instantOf, maxInstant } from '../domain/time.ts';
 import { ConcurrentUpdateError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import type { AppendGroup, Clock, EventLog, IdRecord, WorkQueue } from '../ports.ts';
+import type { Clock, EventLog, IdRecord, SubjectHead, WorkQueue } from '../ports.ts';
 
 export type IngestStatus = 'accepted' | 'duplicate' | 'conflict';
 
@@ -24,8 +29,7 @@ export interface IngestResult {
 }
 
 /** A transaction holds at most 100 items: one head plus two items (log, id) per event. */
-export const MAX_EVENTS_PER_GROUP = 49;
-const MAX_TRANSACT_ITEMS = 100;
+export const MAX_EVENTS_PER_APPEND = 49;
 const MAX_LOST_RACES = 12;
 
 export interface IngestDeps {
@@ -38,139 +42,162 @@ export interface IngestDeps {
 }
 
 interface Pending {
-  index: number;
   event: TrackerEvent;
   hash: string;
   identity: string;
 }
 
+type Outcome = { status: IngestStatus; sequence: number };
+
+interface Waiter {
+  item: Pending;
+  resolve: (outcome: Outcome) => void;
+  reject: (error: unknown) => void;
+}
+
 export function createIngest(deps: IngestDeps) {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const lanes = new Map<string, Lane>();
 
   return async function ingest(events: readonly TrackerEvent[]): Promise<IngestResult[]> {
-    const all: Pending[] = events.map((event, index) => ({
-      index, event, hash: contentHash(event), identity: targetOf(event.source, event.id),
-    }));
+    const all: Pending[] = events.map((event) => ({ event, hash: contentHash(event), identity: targetOf(event.source, event.id) }));
+    await checkRetractions(all);
+
+    // Within the request the first of an (source, id) stands for it; later ones compare with it.
     const firsts = new Map<string, Pending>();
-    const repeats: Pending[] = [];
-    for (const p of all) (firsts.has(p.identity) ? repeats.push(p) : firsts.set(p.identity, p));
+    for (const p of all) if (!firsts.has(p.identity)) firsts.set(p.identity, p);
+    const outcomes = new Map<string, Promise<Outcome>>();
+    for (const p of firsts.values()) outcomes.set(p.identity, laneOf(p.event.subject).submit(p));
+    const settled = await Promise.allSettled(outcomes.values());
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
 
-    const results: IngestResult[] = new Array(all.length);
-    const resultOf = (p: Pending, status: IngestStatus, sequence: number) =>
-      (results[p.index] = { source: p.event.source, id: p.event.id, status, sequence });
-
-    await checkRetractions([...firsts.values()]);
-
-    let pending = [...firsts.values()];
-    let lostRaces = 0;
-    while (pending.length > 0) {
-      const known = await deps.log.findIds(pending.map((p) => p.event));
-      const fresh: Pending[] = [];
-      for (const p of pending) {
-        const record = known.get(p.identity);
-        if (record) resultOf(p, record.hash === p.hash ? 'duplicate' : 'conflict', record.sequence);
-        else fresh.push(p);
-      }
-      if (fresh.length === 0) break;
-
-      const groups = await planGroups(fresh);
-      const committed = await appendAll(groups);
-      for (const group of committed) {
-        for (const { event } of group.events) {
-          resultOf(firsts.get(targetOf(event.source, event.id))!, 'accepted', event.sequence);
-        }
-      }
-      const done = new Set(committed.flatMap((g) => g.events.map((e) => targetOf(e.event.source, e.event.id))));
-      const left = fresh.filter((p) => !done.has(p.identity));
-      if (left.length === fresh.length) {
-        if (++lostRaces > MAX_LOST_RACES) throw new ServiceUnavailableError('Too much contention on these subjects; retry the request as is.');
-        await sleep(Math.random() * 20 * 2 ** Math.min(lostRaces, 6));
-      }
-      pending = left;
+    const results: IngestResult[] = [];
+    for (const p of all) {
+      const first = firsts.get(p.identity)!;
+      const outcome = await outcomes.get(p.identity)!;
+      const status: IngestStatus = first === p ? outcome.status : outcome.status === 'conflict' || first.hash !== p.hash ? 'conflict' : 'duplicate';
+      results.push({ source: p.event.source, id: p.event.id, status, sequence: outcome.sequence });
     }
 
-    for (const p of repeats) {
-      const first = results[firsts.get(p.identity)!.index]!;
-      resultOf(p, first.status === 'conflict' || firsts.get(p.identity)!.hash !== p.hash ? 'conflict' : 'duplicate', first.sequence);
-    }
-
-    const subjects = [...new Set(all.filter((p) => results[p.index]!.status !== 'conflict').map((p) => p.event.subject))];
+    const subjects = [...new Set(all.filter((_, i) => results[i]!.status !== 'conflict').map((p) => p.event.subject))];
     if (subjects.length > 0) {
       await deps.queue.requestProjection(subjects).catch((error: unknown) => deps.onEnqueueError?.(error, subjects));
     }
     return results;
   };
 
+  function laneOf(subject: string): Lane {
+    let lane = lanes.get(subject);
+    if (!lane) lanes.set(subject, (lane = new Lane(subject, deps, () => lanes.delete(subject))));
+    return lane;
+  }
+
   /** A retraction must not target a retraction, nor an event of another subject (when the target is known). */
-  async function checkRetractions(firsts: Pending[]): Promise<void> {
-    const retractions = firsts.filter((p) => p.event.type === 'event.retracted');
+  async function checkRetractions(all: Pending[]): Promise<void> {
+    const retractions = all.map((p, index) => ({ p, index })).filter(({ p }) => p.event.type === 'event.retracted');
     if (retractions.length === 0) return;
-    const targets = retractions.map((p) => ({ source: p.event.source, id: (p.event.data as { eventId: string }).eventId }));
-    const stored = await deps.log.findIds(targets);
-    const inRequest = new Map(firsts.map((p) => [p.identity, { subject: p.event.subject, type: p.event.type }]));
+    const targetKey = (p: Pending) => ({ source: p.event.source, id: (p.event.data as { eventId: string }).eventId });
+    const stored = await deps.log.findIds(retractions.map(({ p }) => targetKey(p)));
+    const inRequest = new Map(all.map((p) => [p.identity, { subject: p.event.subject, type: p.event.type }]));
     const errors: FieldError[] = [];
-    retractions.forEach((p, i) => {
-      const key = targetOf(targets[i]!.source, targets[i]!.id);
+    for (const { p, index } of retractions) {
+      const key = targetOf(targetKey(p).source, targetKey(p).id);
       const target: Pick<IdRecord, 'subject' | 'type'> | undefined = inRequest.get(key) ?? stored.get(key);
-      if (!target) return;
+      if (!target) continue;
       if (target.type === 'event.retracted') {
-        errors.push({ index: p.index, path: 'data.eventId', message: 'a retraction cannot be retracted' });
+        errors.push({ index, path: 'data.eventId', message: 'a retraction cannot be retracted' });
       } else if (target.subject !== p.event.subject) {
-        errors.push({ index: p.index, path: 'subject', message: `must be the retracted event's subject (${target.subject})` });
+        errors.push({ index, path: 'subject', message: `must be the retracted event's subject (${target.subject})` });
       }
-    });
+    }
     if (errors.length > 0) throw new ValidationError('The request has invalid retractions; nothing was stored.', errors);
   }
+}
 
-  /** Sequences and recordedAt for each subject's next events, in request order, at most one group per subject. */
-  async function planGroups(fresh: Pending[]): Promise<AppendGroup[]> {
-    const bySubject = new Map<string, Pending[]>();
-    for (const p of fresh) {
-      const list = bySubject.get(p.event.subject) ?? [];
-      if (list.length < MAX_EVENTS_PER_GROUP) list.push(p);
-      bySubject.set(p.event.subject, list);
-    }
-    const heads = await deps.log.heads([...bySubject.keys()]);
-    const now = instantOf(deps.clock.now());
-    return [...bySubject].map(([subject, list]) => {
-      const head = heads.get(subject);
-      const recordedAt: Instant = head ? maxInstant(now, head.recordedAt) : now;
-      const expectedSequence = head?.sequence ?? 0;
-      return {
-        subject,
-        expectedSequence,
-        events: list.map((p, i) => ({
-          hash: p.hash,
-          event: { ...p.event, sequence: expectedSequence + i + 1, recordedAt: formatInstant(recordedAt) } as StoredEvent,
-        })),
-      };
+/** One subject's writer: drains waiting events in batches, one transaction per batch. */
+class Lane {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private waiting: Waiter[] = [];
+  private draining = false;
+  /** Head as this process last wrote it; dropped when another writer is detected. */
+  private head: SubjectHead | undefined;
+
+  constructor(
+    private readonly subject: string,
+    private readonly deps: IngestDeps,
+    private readonly onIdle: () => void,
+  ) {
+    this.sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  }
+
+  submit(item: Pending): Promise<Outcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (!this.draining) void this.drain();
     });
   }
 
-  /** Packs groups into transactions of ≤ 100 items, runs them concurrently, returns the groups that committed. */
-  async function appendAll(groups: AppendGroup[]): Promise<AppendGroup[]> {
-    const transactions: AppendGroup[][] = [];
-    let current: AppendGroup[] = [];
-    let items = 0;
-    for (const group of groups) {
-      const size = 1 + 2 * group.events.length;
-      if (items + size > MAX_TRANSACT_ITEMS) {
-        transactions.push(current);
-        current = [];
-        items = 0;
+  private async drain(): Promise<void> {
+    this.draining = true;
+    let lostRaces = 0;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_EVENTS_PER_APPEND);
+      try {
+        const retry = await this.commit(batch);
+        if (retry.length === 0) {
+          lostRaces = 0;
+          continue;
+        }
+        this.waiting.unshift(...retry);
+        if (++lostRaces > MAX_LOST_RACES) throw new ServiceUnavailableError('Too much contention on this subject; retry the request as is.');
+        await this.sleep(Math.random() * 10 * 2 ** Math.min(lostRaces, 7));
+      } catch (error) {
+        for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(error);
       }
-      current.push(group);
-      items += size;
     }
-    if (current.length > 0) transactions.push(current);
+    this.draining = false;
+    this.onIdle();
+  }
 
-    const outcomes = await Promise.allSettled(transactions.map((t) => deps.log.append(t)));
-    const committed: AppendGroup[] = [];
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') committed.push(...transactions[i]!);
-      else if (!(outcome.reason instanceof ConcurrentUpdateError)) throw outcome.reason;
-    });
-    return committed;
+  /** Appends what is new in the batch; returns the waiters to retry after a lost race. */
+  private async commit(batch: Waiter[]): Promise<Waiter[]> {
+    const known = await this.deps.log.findIds(batch.map((w) => w.item.event));
+    const fresh: Waiter[] = [];
+    const followers: { waiter: Waiter; leader: Waiter }[] = [];
+    const leaders = new Map<string, Waiter>();
+    for (const w of batch) {
+      const record = known.get(w.item.identity);
+      const leader = leaders.get(w.item.identity);
+      if (record) w.resolve({ status: record.hash === w.item.hash ? 'duplicate' : 'conflict', sequence: record.sequence });
+      else if (leader) followers.push({ waiter: w, leader });
+      else {
+        leaders.set(w.item.identity, w);
+        fresh.push(w);
+      }
+    }
+    if (fresh.length === 0) return [];
+
+    const head = this.head ?? (await this.deps.log.heads([this.subject])).get(this.subject);
+    const now = instantOf(this.deps.clock.now());
+    const recordedAt: Instant = head ? maxInstant(now, head.recordedAt) : now;
+    const expectedSequence = head?.sequence ?? 0;
+    const stored = fresh.map((w, i) => ({
+      hash: w.item.hash,
+      event: { ...w.item.event, sequence: expectedSequence + i + 1, recordedAt: formatInstant(recordedAt) } as StoredEvent,
+    }));
+    try {
+      await this.deps.log.append([{ subject: this.subject, expectedSequence, events: stored }]);
+    } catch (error) {
+      this.head = undefined;
+      if (error instanceof ConcurrentUpdateError) return [...fresh, ...followers.map((f) => f.waiter)];
+      throw error;
+    }
+    this.head = { sequence: expectedSequence + fresh.length, recordedAt };
+    fresh.forEach((w, i) => w.resolve({ status: 'accepted', sequence: stored[i]!.event.sequence }));
+    for (const { waiter, leader } of followers) {
+      waiter.resolve({ status: waiter.item.hash === leader.item.hash ? 'duplicate' : 'conflict', sequence: expectedSequence + fresh.indexOf(leader) + 1 });
+    }
+    return [];
   }
 }
 
