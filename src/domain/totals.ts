@@ -63,7 +63,7 @@ export interface ProgramTotals {
 /** `undefined` when no recipient has an allocation under the program. */
 export function programTotals(programId: string, statuses: readonly RecipientStatus[]): ProgramTotals | undefined {
   const recipients = statuses
-    .filter((s) => programId in s.programs)
+    .filter((s) => Object.hasOwn(s.programs, programId))
     .map((s) => ({ recipientId: s.recipientId, name: s.name, gpus: s.programs[programId] ?? 0 }))
     .sort((a, b) => (a.recipientId < b.recipientId ? -1 : 1));
   if (recipients.length === 0) return undefined;
