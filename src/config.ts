@@ -2,7 +2,7 @@
  * The one place that reads the environment. Validated with zod at start; a missing or malformed
  * setting fails fast with a message naming it. Lambda entries call `loadConfig()` once at module load.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ConfigSchema = z.object({
   EVENTS_TABLE: z.string().min(1),

@@ -25,8 +25,8 @@ export class AdminKey extends Construct {
       id: 'AwsSolutions-SMG4',
       reason:
         'The admin key is a bearer credential handed to an operator, not a database password: rotating it ' +
-        'on a schedule would lock the operator out. Rotate it on demand (put a new value; the API reads it ' +
-        'at cold start) and issue narrower keys via POST /v1/keys for daily use.',
+        'on a schedule would lock the operator out. Rotate it on demand (put a new secret value; the API ' +
+        'reads it by TRACKER_ADMIN_SECRET_ARN) and issue narrower keys via POST /v1/keys for daily use.',
     });
   }
 }

@@ -16,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 export const NODE_RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
 
+/** CloudWatch namespace of the Powertools metrics (accepted, duplicate, projected, …). */
+export const METRICS_NAMESPACE = 'GpuPolicyTracker';
+
 /** The project root: entries, `package-lock.json` and `tsconfig.json` live there. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -49,7 +52,7 @@ export class TrackerFunction extends Construct {
       removalPolicy: props.removalPolicy,
     });
     // An own role instead of the default one: the default attaches the AWS managed
-    // AWSLambdaBasicExecutionRole (logs:* on every log group); this one writes one log group.
+    // AWSLambdaBasicExecutionRole (create and write any log group); this one writes one log group.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the tracker's ${props.name} function`,
@@ -70,6 +73,7 @@ export class TrackerFunction extends Construct {
       logGroup: this.logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'gpu-policy-tracker',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
@@ -83,7 +87,7 @@ export class TrackerFunction extends Construct {
         sourceMap: true,
         // Stack traces need only the mappings; leaving the sources out keeps the .map file small.
         sourcesContent: false,
-        // Bundle the AWS SDK (the runtime's copy changes under us and costs cold-start time to load).
+        // Bundle the AWS SDK: the version we tested ships, not whatever the runtime carries that day.
         externalModules: [],
         tsconfig: `${PROJECT_ROOT}tsconfig.json`,
         forceDockerBundling: false,

@@ -2,7 +2,7 @@
  * Query parameters of the read routes, validated with zod: unknown parameters and malformed times,
  * limits or cursors are a 400 naming the parameter.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DateTime, EVENT_TYPES, EntityId, type EventType } from '../domain/event-schema.ts';
 import type { FoldFilter } from '../domain/status.ts';
 import { parseInstant } from '../domain/time.ts';

@@ -2,7 +2,7 @@
  * The CloudEvents 1.0 envelope and every event type's `data`, as zod schemas (CONTRACT §1).
  * Types are derived from the schemas; the OpenAPI document and JSON Schemas come from them too.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCalendarDate, parseInstant } from './time.ts';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;

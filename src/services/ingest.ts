@@ -47,7 +47,8 @@ interface Pending {
   identity: string;
 }
 
-type Outcome = { status: IngestStatus; sequence: number };
+/** `hash`: the content the log holds for the identity, which repeats in a request compare with. */
+type Outcome = { status: IngestStatus; sequence: number; hash: string };
 
 interface Waiter {
   item: Pending;
@@ -59,10 +60,10 @@ export function createIngest(deps: IngestDeps) {
   const lanes = new Map<string, Lane>();
 
   return async function ingest(events: readonly TrackerEvent[]): Promise<IngestResult[]> {
-    const all: Pending[] = events.map((event) => ({ event, hash: contentHash(event), identity: targetOf(event.source, event.id) }));
+    const all: Pending[] = events.map((event) => ({ event, hash: contentHash(comparedContent(event)), identity: targetOf(event.source, event.id) }));
     await checkRetractions(all);
 
-    // Within the request the first of an (source, id) stands for it; later ones compare with it.
+    // Within the request the first of an (source, id) stands for it; later ones compare with what the log holds.
     const firsts = new Map<string, Pending>();
     for (const p of all) if (!firsts.has(p.identity)) firsts.set(p.identity, p);
     const outcomes = new Map<string, Promise<Outcome>>();
@@ -75,7 +76,7 @@ export function createIngest(deps: IngestDeps) {
     for (const p of all) {
       const first = firsts.get(p.identity)!;
       const outcome = await outcomes.get(p.identity)!;
-      const status: IngestStatus = first === p ? outcome.status : outcome.status === 'conflict' || first.hash !== p.hash ? 'conflict' : 'duplicate';
+      const status: IngestStatus = first === p ? outcome.status : outcome.hash === p.hash ? 'duplicate' : 'conflict';
       results.push({ source: p.event.source, id: p.event.id, status, sequence: outcome.sequence });
     }
 
@@ -112,6 +113,17 @@ export function createIngest(deps: IngestDeps) {
     }
     if (errors.length > 0) throw new ValidationError('The request has invalid retractions; nothing was stored.', errors);
   }
+}
+
+/**
+ * What two posts are compared on. JSON data is JSON whether or not `datacontenttype` says so: absent
+ * means `application/json` (CloudEvents JSON format), and binary mode carries it in `Content-Type`, not
+ * in the event, so it must not make a re-post in another encoding differ (CONTRACT §2).
+ */
+function comparedContent(event: TrackerEvent): TrackerEvent {
+  const { datacontenttype, ...rest } = event;
+  const media = datacontenttype?.split(';')[0]!.trim().toLowerCase();
+  return media === undefined || media === 'application/json' ? (rest as TrackerEvent) : event;
 }
 
 /** One subject's writer: drains waiting events in batches, one transaction per batch. */
@@ -168,7 +180,7 @@ class Lane {
     for (const w of batch) {
       const record = known.get(w.item.identity);
       const leader = leaders.get(w.item.identity);
-      if (record) w.resolve({ status: record.hash === w.item.hash ? 'duplicate' : 'conflict', sequence: record.sequence });
+      if (record) w.resolve({ status: record.hash === w.item.hash ? 'duplicate' : 'conflict', sequence: record.sequence, hash: record.hash });
       else if (leader) followers.push({ waiter: w, leader });
       else {
         leaders.set(w.item.identity, w);
@@ -193,9 +205,13 @@ class Lane {
       throw error;
     }
     this.head = { sequence: expectedSequence + fresh.length, recordedAt };
-    fresh.forEach((w, i) => w.resolve({ status: 'accepted', sequence: stored[i]!.event.sequence }));
+    fresh.forEach((w, i) => w.resolve({ status: 'accepted', sequence: stored[i]!.event.sequence, hash: w.item.hash }));
     for (const { waiter, leader } of followers) {
-      waiter.resolve({ status: waiter.item.hash === leader.item.hash ? 'duplicate' : 'conflict', sequence: expectedSequence + fresh.indexOf(leader) + 1 });
+      waiter.resolve({
+        status: waiter.item.hash === leader.item.hash ? 'duplicate' : 'conflict',
+        sequence: expectedSequence + fresh.indexOf(leader) + 1,
+        hash: leader.item.hash,
+      });
     }
     return [];
   }

@@ -51,8 +51,9 @@ export function createQueries(deps: QueryDeps) {
 
   async function state(subject: string, filter: FoldFilter): Promise<SubjectState | undefined> {
     if (!isTimeTravel(filter)) return deps.store.load(subject);
-    const events = await readAll(subject);
-    return events.length === 0 ? undefined : foldEvents(subject, events, filter).state;
+    // Unknown then (nothing counted by the filter) is unknown, as in the list routes.
+    const folded = foldEvents(subject, await readAll(subject), filter).state;
+    return folded.appliedSeq > 0 ? folded : undefined;
   }
 
   async function recipients(filter: FoldFilter): Promise<RecipientStatus[]> {

@@ -43,7 +43,7 @@ describe('Lambda entries', () => {
     const { handler: api } = await import('../../functions/api/handler.ts');
     const { handler: projector } = await import('../../functions/projector/handler.ts');
     const event = sample<APIGatewayProxyEventV2>('apigw-post-events.json');
-    const posted = (await api(event, {} as never)) as { statusCode: number; body: string };
+    const posted = (await api(event as never, {} as never)) as { statusCode: number; body: string };
     expect(posted.statusCode).toBe(202);
     expect(JSON.parse(posted.body).results).toEqual([
       { source: '/companies/samsung', id: 'sample-shipped-sam-shp-sample-001', status: 'accepted', sequence: 1 },
@@ -62,7 +62,7 @@ describe('Lambda entries', () => {
     const read = (await api({
       ...event, routeKey: 'GET /v1/recipients/{id}', rawPath: '/v1/recipients/samsung', body: undefined,
       requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET', path: '/v1/recipients/samsung' } },
-    } as APIGatewayProxyEventV2, {} as never)) as { statusCode: number; body: string; headers: Record<string, string> };
+    } as never, {} as never)) as { statusCode: number; body: string; headers: Record<string, string> };
     expect(read.statusCode).toBe(200);
     expect(read.headers.etag).toMatch(/^".+"$/);
     expect(JSON.parse(read.body)).toMatchObject({ recipientId: 'samsung', shipped: 500, inTransit: 500, delivered: 0, sequence: 1 });
