@@ -62,14 +62,19 @@ function createTableInput(table: TableDefinition, name: string) {
       { AttributeName: table.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: table.sortKey, KeyType: 'RANGE' as const },
     ],
-    GlobalSecondaryIndexes: table.globalIndexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
-      ],
-      Projection: { ProjectionType: index.projection },
-    })),
+    // DynamoDB refuses an empty index list: leave it out for tables without indexes.
+    ...(table.globalIndexes.length === 0
+      ? {}
+      : {
+          GlobalSecondaryIndexes: table.globalIndexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+            ],
+            Projection: { ProjectionType: index.projection },
+          })),
+        }),
   };
 }
 

@@ -29,6 +29,10 @@ export interface LocalStackOptions {
   reconcileEverySeconds?: number;
   reconcileGraceSeconds?: number;
   log?: (line: string) => void;
+  /** The admin key (CONTRACT §7: `TRACKER_ADMIN_KEY`, or generated into the data directory). */
+  adminKey?: string;
+  /** Reads need a key too. */
+  readsRequireKey?: boolean;
 }
 
 export interface LocalStack {
@@ -71,9 +75,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sqsLocal.stop());
     log(`DynamoDB Local on ${dynamo.endpoint}, SQS emulator on ${sqsLocal.endpoint}`);
 
-    const names = { Events: 'tracker-events', State: 'tracker-state' };
+    const names = { Events: 'tracker-events', State: 'tracker-state', Keys: 'tracker-keys' };
     const bootstrap = createClients(loadConfig({
-      EVENTS_TABLE: names.Events, STATE_TABLE: names.State, PROJECTOR_QUEUE_URL: 'pending',
+      EVENTS_TABLE: names.Events, STATE_TABLE: names.State, KEYS_TABLE: names.Keys, PROJECTOR_QUEUE_URL: 'pending',
       DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint,
     }));
     await createTables(bootstrap.dynamodb, names);
@@ -83,7 +87,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const config = loadConfig({
       EVENTS_TABLE: names.Events,
       STATE_TABLE: names.State,
+      KEYS_TABLE: names.Keys,
       PROJECTOR_QUEUE_URL: queues.Projector.url,
+      TRACKER_READS_REQUIRE_KEY: options.readsRequireKey ? '1' : '0',
+      ...(options.adminKey ? { TRACKER_ADMIN_KEY: options.adminKey } : {}),
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       SQS_ENDPOINT: sqsLocal.endpoint,
       RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds ?? 5),
@@ -121,6 +128,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const app = createApp({
       ingest: tracker.ingest,
       queries: tracker.queries,
+      access: tracker.access,
+      readsRequireKey: tracker.readsRequireKey,
       ready: () => ready,
       onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
     });

@@ -1,9 +1,15 @@
 /** `npm start`: runs the local stack until SIGINT/SIGTERM, then stops every part (no orphan java). */
 import { loadLocalConfig } from '../src/config.ts';
+import { adminKeyFile, resolveAdminKey } from './admin-key.ts';
 import { startLocalStack } from './stack.ts';
 
 const config = loadLocalConfig();
+const admin = resolveAdminKey(config.TRACKER_DATA_DIR, config.TRACKER_ADMIN_KEY);
+if (admin.generated) {
+  console.log(`[tracker] generated an admin key (shown once; kept in ${adminKeyFile(config.TRACKER_DATA_DIR)}):\n\n    ${admin.key}\n`);
+}
 const stack = await startLocalStack({
+  adminKey: admin.key,
   dataDir: config.TRACKER_DATA_DIR,
   port: config.PORT,
   seed: config.TRACKER_SEED,

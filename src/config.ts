@@ -7,6 +7,7 @@ import * as z from 'zod';
 const ConfigSchema = z.object({
   EVENTS_TABLE: z.string().min(1),
   STATE_TABLE: z.string().min(1),
+  KEYS_TABLE: z.string().min(1),
   PROJECTOR_QUEUE_URL: z.string().min(1),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Local only: DynamoDB Local and the SQS emulator. Unset on AWS. */
@@ -14,6 +15,11 @@ const ConfigSchema = z.object({
   SQS_ENDPOINT: z.url().optional(),
   /** Seconds a subject's head may be ahead of its projection before the reconciler re-enqueues it. */
   RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
+  /** The admin key itself (local), or the ARN of the secret holding it (AWS). */
+  TRACKER_ADMIN_KEY: z.string().min(16).optional(),
+  TRACKER_ADMIN_SECRET_ARN: z.string().min(1).optional(),
+  /** `1`: reads need a key too (a private deployment). Default: reads are public. */
+  TRACKER_READS_REQUIRE_KEY: z.enum(['0', '1']).default('0'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

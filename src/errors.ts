@@ -58,3 +58,23 @@ export class ConcurrentUpdateError extends Error {
     this.name = 'ConcurrentUpdateError';
   }
 }
+
+export class UnauthorizedError extends TrackerError {
+  constructor(detail: string) {
+    super(401, 'unauthorized', 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer realm="gpu-policy-tracker"' });
+  }
+}
+
+export class ForbiddenError extends TrackerError {
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(403, 'forbidden', 'Forbidden', detail, errors.length ? { errors } : {});
+  }
+}
+
+export class RateLimitedError extends TrackerError {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'rate-limited', 'Too many requests', `This key's rate limit is reached; retry after ${retryAfterSeconds} s.`, {}, {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
+}

@@ -5,6 +5,7 @@
 import type { StoredEvent } from './domain/event-schema.ts';
 import type { KeyState, SubjectState } from './domain/status.ts';
 import type { Instant } from './domain/time.ts';
+import type { ApiKeyRecord } from './domain/access.ts';
 
 /** What the log remembers of an `(source, id)` for idempotency. */
 export interface IdRecord {
@@ -55,4 +56,18 @@ export interface WorkQueue {
 
 export interface Clock {
   now(): Date;
+}
+
+export interface KeyStore {
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Fails if the id exists (ids are random; a clash is retried by the caller). */
+  create(record: ApiKeyRecord): Promise<void>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** Sets `revokedAt` if not yet revoked; returns the record, or undefined when unknown. */
+  revoke(id: string, at: string): Promise<ApiKeyRecord | undefined>;
+}
+
+export interface RateLimiter {
+  /** Counts one request in the current window; the count after it. */
+  hit(keyId: string, windowStart: number, expiresAt: number): Promise<number>;
 }

@@ -11,6 +11,8 @@ import type { Config } from './config.ts';
 import { createDynamoEventLog } from './adapters/dynamodb-event-log.ts';
 import { createDynamoProjectionStore } from './adapters/dynamodb-projection-store.ts';
 import { createSqsWorkQueue } from './adapters/sqs-work-queue.ts';
+import { createDynamoKeyStore, createDynamoRateLimiter } from './adapters/dynamodb-key-store.ts';
+import { createAccess } from './services/access.ts';
 import { createIngest } from './services/ingest.ts';
 import { createProjector } from './services/projector.ts';
 import { createQueries } from './services/queries.ts';
@@ -56,7 +58,28 @@ export function createTracker(config: Config, clients: Clients = createClients(c
     project: createProjector({ log, store }),
     queries: createQueries({ log, store }),
     reconcile: createReconciler({ log, store, queue, clock, graceSeconds: config.RECONCILE_GRACE_SECONDS }),
+    access: createAccess({
+      keys: createDynamoKeyStore(clients.doc, config.KEYS_TABLE),
+      rateLimiter: createDynamoRateLimiter(clients.doc, config.KEYS_TABLE),
+      clock,
+      adminKey: adminKeyResolver(config),
+    }),
+    readsRequireKey: config.TRACKER_READS_REQUIRE_KEY === '1',
   };
 }
 
 export type Tracker = ReturnType<typeof createTracker>;
+
+/** The admin key: from the environment locally; on AWS from Secrets Manager, cached for 5 minutes. */
+function adminKeyResolver(config: Config): () => Promise<string | undefined> {
+  if (config.TRACKER_ADMIN_KEY) {
+    const key = config.TRACKER_ADMIN_KEY;
+    return async () => key;
+  }
+  const arn = config.TRACKER_ADMIN_SECRET_ARN;
+  if (!arn) return async () => undefined;
+  return async () => {
+    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+    return (await getSecret(arn, { maxAge: 300 })) as string | undefined;
+  };
+}

@@ -49,7 +49,21 @@ export const STATE_TABLE = {
   globalIndexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' }],
 } as const satisfies TableDefinition;
 
-export const TABLES = [EVENTS_TABLE, STATE_TABLE] as const;
+/**
+ * API keys and rate-limit windows. Items:
+ * - key     pk `KEYS`             sk `{keyId}`        name, role, scopes, SHA-256 of the secret, revokedAt
+ * - window  pk `RATE#{keyId}`     sk `{window start}`  request count in a one-minute window; expires (TTL)
+ * Keys are few and read through a short per-process cache, so one partition serves them all.
+ */
+export const KEYS_TABLE = {
+  id: 'Keys',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  globalIndexes: [],
+  ttlAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+export const TABLES = [EVENTS_TABLE, STATE_TABLE, KEYS_TABLE] as const;
 
 export interface QueueDefinition {
   readonly id: string;
@@ -92,6 +106,8 @@ export const keys = {
   status: (subject: string) => ({ pk: statusPartition(subject), sk: 'STATUS' }),
   statusPartition,
   stateKey: (subject: string, key: string) => ({ pk: statusPartition(subject), sk: `K#${key}` }),
+  apiKey: (keyId: string) => ({ pk: 'KEYS', sk: keyId }),
+  rateWindow: (keyId: string, windowStart: number) => ({ pk: `RATE#${keyId}`, sk: String(windowStart) }),
 } as const;
 
 export function padSequence(sequence: number): string {

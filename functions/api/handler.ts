@@ -8,6 +8,8 @@ const tracker = createTracker(loadConfig());
 const app = createApp({
   ingest: tracker.ingest,
   queries: tracker.queries,
+  access: tracker.access,
+  readsRequireKey: tracker.readsRequireKey,
   onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
 });
 

@@ -1,7 +1,8 @@
 /**
  * The three Lambda functions and what triggers them, each granted only what it uses:
  * - api: the Hono app behind the HTTP API; appends events (TransactWriteItems on Events), reads
- *   State, enqueues catch-up work for the projector, reads the admin key's secret.
+ *   State, manages API keys and rate-limit counters (Keys), enqueues catch-up work for the
+ *   projector, reads the admin key's secret.
  * - projector: consumes the Projector queue; reads Events, writes State.
  * - reconciler: every minute, finds subjects whose projection lags (Events gsi1 vs State) and
  *   re-enqueues them.
@@ -17,7 +18,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EVENTS_TABLE, PROJECTOR_QUEUE, STATE_TABLE } from '../../src/tables.ts';
+import { EVENTS_TABLE, KEYS_TABLE, PROJECTOR_QUEUE, STATE_TABLE } from '../../src/tables.ts';
 import type { Stage } from '../settings.ts';
 import type { TableId } from './tables.ts';
 import type { QueueId, WorkQueue } from './queues.ts';
@@ -44,6 +45,7 @@ export class TrackerFunctions extends Construct {
     super(scope, id);
     const events = props.tables[EVENTS_TABLE.id];
     const state = props.tables[STATE_TABLE.id];
+    const apiKeys = props.tables[KEYS_TABLE.id];
     const projectorQueue = props.queues[PROJECTOR_QUEUE.id];
     const common = {
       logRetention: props.logRetention,
@@ -52,6 +54,7 @@ export class TrackerFunctions extends Construct {
     const environment = {
       EVENTS_TABLE: events.tableName,
       STATE_TABLE: state.tableName,
+      KEYS_TABLE: apiKeys.tableName,
       PROJECTOR_QUEUE_URL: projectorQueue.queue.queueUrl,
     };
 
@@ -66,6 +69,8 @@ export class TrackerFunctions extends Construct {
     });
     events.grantReadWriteData(this.api.fn);
     state.grantReadData(this.api.fn);
+    // API keys (create, list, revoke) and per-key rate-limit counters.
+    apiKeys.grantReadWriteData(this.api.fn);
     projectorQueue.queue.grantSendMessages(this.api.fn);
     props.adminKey.grantRead(this.api.fn);
 
@@ -108,7 +113,7 @@ export class TrackerFunctions extends Construct {
     });
 
     for (const fn of [this.api, this.projector, this.reconciler]) {
-      acknowledgeTableIndexWildcards(fn, [events, state]);
+      acknowledgeTableIndexWildcards(fn, [events, state]); // Keys has no index, so no wildcard
     }
   }
 }

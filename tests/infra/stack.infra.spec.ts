@@ -192,6 +192,7 @@ describe('tracker stack (dev)', () => {
         expect(vars).toMatchObject({
           EVENTS_TABLE: { Ref: id(stack.tables.byId.Events) },
           STATE_TABLE: { Ref: id(stack.tables.byId.State) },
+          KEYS_TABLE: { Ref: id(stack.tables.byId.Keys) },
           PROJECTOR_QUEUE_URL: { Ref: id(stack.queues.byId.Projector.queue) },
           POWERTOOLS_SERVICE_NAME: 'gpu-policy-tracker',
           POWERTOOLS_METRICS_NAMESPACE: 'GpuPolicyTracker',
@@ -255,6 +256,7 @@ describe('tracker stack (dev)', () => {
             AWS_REGION: 'eu-west-1',
             EVENTS_TABLE: 'events',
             STATE_TABLE: 'state',
+            KEYS_TABLE: 'keys',
             PROJECTOR_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/projector',
             TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin-AbCdEf',
             RECONCILE_GRACE_SECONDS: '30',

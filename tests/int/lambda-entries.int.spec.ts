@@ -24,11 +24,12 @@ let clients: ReturnType<typeof createClients>;
 beforeAll(async () => {
   [dynamo, sqsLocal] = await Promise.all([startDynamoDbLocal({ inMemory: true }), startSqsLocal()]);
   const env = {
-    EVENTS_TABLE: 'lambda-events', STATE_TABLE: 'lambda-state', PROJECTOR_QUEUE_URL: 'pending',
+    EVENTS_TABLE: 'lambda-events', STATE_TABLE: 'lambda-state', KEYS_TABLE: 'lambda-keys', PROJECTOR_QUEUE_URL: 'pending',
+    TRACKER_ADMIN_KEY: 'lambda-test-admin-key-0123456789',
     DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint, AWS_REGION: 'us-east-1',
   };
   clients = createClients(loadConfig(env));
-  await createTables(clients.dynamodb, { Events: env.EVENTS_TABLE, State: env.STATE_TABLE });
+  await createTables(clients.dynamodb, { Events: env.EVENTS_TABLE, State: env.STATE_TABLE, Keys: env.KEYS_TABLE });
   queueUrl = (await createQueues(clients.sqs, 'lambda')).Projector.url;
   // The entries read their configuration once, at module load, from the environment.
   Object.assign(process.env, env, { PROJECTOR_QUEUE_URL: queueUrl, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
@@ -43,6 +44,10 @@ describe('Lambda entries', () => {
     const { handler: api } = await import('../../functions/api/handler.ts');
     const { handler: projector } = await import('../../functions/projector/handler.ts');
     const event = sample<APIGatewayProxyEventV2>('apigw-post-events.json');
+    // The sample carries a made-up key: the API refuses it, then accepts the deployment's admin key.
+    const refused = (await api(event as never, {} as never)) as { statusCode: number };
+    expect(refused.statusCode).toBe(401);
+    event.headers.authorization = `Bearer ${process.env.TRACKER_ADMIN_KEY}`;
     const posted = (await api(event as never, {} as never)) as { statusCode: number; body: string };
     expect(posted.statusCode).toBe(202);
     expect(JSON.parse(posted.body).results).toEqual([

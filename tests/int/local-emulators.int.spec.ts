@@ -23,7 +23,7 @@ import { startPoller } from '../../local/poller.ts';
 import { PROJECTOR_QUEUE, TABLES } from '../../src/tables.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const names = { Events: 'test-events', State: 'test-state' };
+const names = { Events: 'test-events', State: 'test-state', Keys: 'test-keys' };
 
 let dynamo: DynamoDbLocal;
 let sqsLocal: SqsLocal;
