@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps) {
     throw new NotFoundError('No such route.');
   });
 
-  app.use('*', secureHeaders());
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
   // Reads may be called from any origin; writes only from non-browser clients (no CORS grant).
   app.use('/v1/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag', 'Retry-After'] }));
 
