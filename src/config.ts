@@ -9,6 +9,13 @@ const ConfigSchema = z.object({
   STATE_TABLE: z.string().min(1),
   KEYS_TABLE: z.string().min(1),
   PROJECTOR_QUEUE_URL: z.string().min(1),
+  /** Subscriptions, notify watermarks and webhook deliveries. */
+  NOTIFY_TABLE: z.string().min(1),
+  /** The notifier's queue: gets the same `{subject}` message as the projector's after every write. */
+  NOTIFIER_QUEUE_URL: z.string().min(1),
+  /** One message per webhook attempt, and its dead-letter queue (exhausted deliveries are copied there). */
+  DELIVERY_QUEUE_URL: z.string().min(1),
+  DELIVERY_DLQ_URL: z.string().min(1),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Local only: DynamoDB Local and the SQS emulator. Unset on AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),
@@ -20,6 +27,10 @@ const ConfigSchema = z.object({
   TRACKER_ADMIN_SECRET_ARN: z.string().min(1).optional(),
   /** `1`: reads need a key too (a private deployment). Default: reads are public. */
   TRACKER_READS_REQUIRE_KEY: z.enum(['0', '1']).default('0'),
+  /** `1` (local use only): webhook URLs may be `http://` and resolve to loopback or private addresses. */
+  TRACKER_ALLOW_PRIVATE_WEBHOOKS: z.enum(['0', '1']).default('0'),
+  /** Factor on every webhook retry delay (tests and local use shrink the three-day schedule). */
+  TRACKER_WEBHOOK_RETRY_SCALE: z.coerce.number().positive().default(1),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -78,3 +78,11 @@ export class RateLimitedError extends TrackerError {
     });
   }
 }
+
+/** A webhook URL that may not be called (not https, or resolving to a non-public address): SSRF guard. */
+export class WebhookUrlRefusedError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'WebhookUrlRefusedError';
+  }
+}

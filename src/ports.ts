@@ -6,6 +6,7 @@ import type { StoredEvent } from './domain/event-schema.ts';
 import type { KeyState, SubjectState } from './domain/status.ts';
 import type { Instant } from './domain/time.ts';
 import type { ApiKeyRecord } from './domain/access.ts';
+import type { Delivery, DeliveryAttempt, DeliveryState, Subscription } from './domain/webhooks.ts';
 
 /** What the log remembers of an `(source, id)` for idempotency. */
 export interface IdRecord {
@@ -50,8 +51,13 @@ export interface ProjectionStore {
 }
 
 export interface WorkQueue {
-  /** Asks the projector to catch up on these subjects (idempotent: asking twice is harmless). */
+  /**
+   * Asks the projector and the notifier to catch up on these subjects (idempotent: asking twice is
+   * harmless). One call sends to both, so a retry or the reconciler repairs either lost enqueue.
+   */
   requestProjection(subjects: readonly string[]): Promise<void>;
+  /** Asks only the notifier to catch up on these subjects. */
+  requestNotification(subjects: readonly string[]): Promise<void>;
 }
 
 export interface Clock {
@@ -70,4 +76,86 @@ export interface KeyStore {
 export interface RateLimiter {
   /** Counts one request in the current window; the count after it. */
   hit(keyId: string, windowStart: number, expiresAt: number): Promise<number>;
+}
+
+export interface SubscriptionStore {
+  create(subscription: Subscription): Promise<void>;
+  get(id: string): Promise<Subscription | undefined>;
+  listByOwner(owner: string): Promise<Subscription[]>;
+  /** Every subscription, active or not (eventually consistent: an index). */
+  listAll(): Promise<Subscription[]>;
+  remove(id: string): Promise<void>;
+  /** Sets `disabled` if still active. */
+  disable(id: string, at: string, reason: string): Promise<void>;
+}
+
+/** Per-subject watermark of the notifier: the last sequence fanned out to subscriptions. */
+export interface NotifyWatermarks {
+  get(subjects: readonly string[]): Promise<Map<string, number>>;
+  /** Moves the watermark from `from` to `to`; `ConcurrentUpdateError` when it moved meanwhile. */
+  advance(subject: string, from: number, to: number): Promise<void>;
+}
+
+export interface DeliveryRef {
+  subscriptionId: string;
+  key: string;
+}
+
+/** What an attempt changes: always the attempt count and log; the state, next attempt and due time. */
+export interface AttemptRecord {
+  attempts: DeliveryAttempt[];
+  state: DeliveryState;
+  nextAttemptAt: string | null;
+  /** When the sweeper must re-enqueue it if no message did (null once final). */
+  dueAt: string | null;
+}
+
+export interface DeliveryStore {
+  /** Creates the delivery unless its key exists; returns what is stored (the existing item, or the new one). */
+  create(delivery: Delivery, dueAt: string): Promise<{ created: boolean; delivery: Delivery }>;
+  get(ref: DeliveryRef): Promise<Delivery | undefined>;
+  /** Newest first; `before` continues after a `next` this returned. */
+  list(subscriptionId: string, options: { before?: string; limit: number }): Promise<{ items: Delivery[]; next: string | null }>;
+  /**
+   * Takes the delivery's next attempt until `until` (and makes `until` its due time): false when it
+   * is no longer pending at this attempt, or another worker's lease has not expired.
+   */
+  claim(delivery: Delivery, now: string, until: string): Promise<boolean>;
+  /** Records the claimed attempt if the claim (`delivery.attempt`, round, lease `until`) still stands. */
+  record(delivery: Delivery, until: string, record: AttemptRecord): Promise<boolean>;
+  /** Starts a new round (a replay) of a delivered or failed delivery, due now; false if it moved meanwhile. */
+  reopen(delivery: Delivery, at: string, dueAt: string): Promise<boolean>;
+  /** Pending deliveries whose due time is at or before `now`, with the due entry seen. */
+  due(now: string, limit: number): Promise<{ ref: DeliveryRef; dueSk: string; webhookId: string }[]>;
+  /** Moves a due entry to `dueAt` if it is still `seenDueSk` (the sweeper's mark that it re-enqueued it). */
+  postpone(ref: DeliveryRef, seenDueSk: string, webhookId: string, dueAt: string): Promise<boolean>;
+}
+
+export interface DeliveryQueue {
+  /** One message per delivery, visible after `delaySeconds` (0–900). */
+  send(refs: readonly DeliveryRef[], delaySeconds?: number): Promise<void>;
+  /** A copy of an exhausted delivery to the dead-letter queue. */
+  deadLetter(copy: DeliveryRef & { webhookId: string; reason: string }): Promise<void>;
+}
+
+/** Where a checked webhook URL may be reached: the URL and the one address the request must connect to. */
+export interface WebhookTarget {
+  url: URL;
+  address: string;
+  family: 4 | 6;
+}
+
+export interface WebhookUrlGuard {
+  /** Resolves the URL's host; `WebhookUrlRefusedError` unless it is https and every address is public. */
+  check(url: string): Promise<WebhookTarget>;
+}
+
+export interface WebhookResponse {
+  statusCode: number;
+  retryAfter: string | null;
+}
+
+export interface WebhookTransport {
+  /** POSTs to the target's address only (no new DNS lookup), never follows redirects; throws on network errors and timeouts. */
+  post(target: WebhookTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse>;
 }

@@ -63,7 +63,28 @@ export const KEYS_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const satisfies TableDefinition;
 
-export const TABLES = [EVENTS_TABLE, STATE_TABLE, KEYS_TABLE] as const;
+/**
+ * Subscriptions and webhook notifications (CONTRACT §6). Items:
+ * - subscription  pk `SUB#{id}`               sk `SUB`                  owner key id, url, types, recipients, secret, status
+ * - watermark     pk `NW#{subject}`           sk `NW`                   `seq`: last sequence of the subject fanned out
+ * - delivery      pk `DLV#{subscriptionId}`   sk `{recordedAt}#{webhookId}`  payload, state, attempts, next attempt
+ * Indexes: `owner` (`ownerPk = OWNER#{keyId}`, `ownerSk = {createdAt}#{id}`) lists a key's
+ * subscriptions; `all` (`allPk = SUBS`, `allSk = id`) lists every subscription for the notifier and
+ * admins; `due` (sparse, KEYS_ONLY: `duePk = DUE#{shard}`, `dueSk = {due time}#{webhookId}`) holds
+ * every pending delivery with the time by which it must be (re)tried, and is swept every minute.
+ */
+export const NOTIFY_TABLE = {
+  id: 'Notify',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  globalIndexes: [
+    { name: 'owner', partitionKey: 'ownerPk', sortKey: 'ownerSk', projection: 'ALL' },
+    { name: 'all', partitionKey: 'allPk', sortKey: 'allSk', projection: 'ALL' },
+    { name: 'due', partitionKey: 'duePk', sortKey: 'dueSk', projection: 'KEYS_ONLY' },
+  ],
+} as const satisfies TableDefinition;
+
+export const TABLES = [EVENTS_TABLE, STATE_TABLE, KEYS_TABLE, NOTIFY_TABLE] as const;
 
 export interface QueueDefinition {
   readonly id: string;
@@ -90,10 +111,44 @@ export const PROJECTOR_QUEUE = {
   maxConcurrency: 10,
 } as const satisfies QueueDefinition;
 
-export const QUEUES = [PROJECTOR_QUEUE] as const;
+/**
+ * Work for the notifier: the same `{ "subject" }` message as the projector's, sent by the same
+ * enqueue, meaning "fan out this subject's events after its notify watermark".
+ */
+export const NOTIFIER_QUEUE = {
+  id: 'Notifier',
+  visibilityTimeoutSeconds: 360,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  consumerTimeoutSeconds: 60,
+  maxConcurrency: 5,
+} as const satisfies QueueDefinition;
+
+/**
+ * One message per webhook attempt: `{ "subscriptionId", "key" }` (the delivery item's sort key),
+ * possibly delayed (SQS `DelaySeconds`, at most 15 minutes). Records of a batch are sent in
+ * parallel, each bounded by a 15 s timeout, so one slow endpoint never holds up another.
+ */
+export const DELIVERY_QUEUE = {
+  id: 'Delivery',
+  visibilityTimeoutSeconds: 360,
+  maxReceiveCount: 5,
+  retentionDays: 14,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 0,
+  consumerTimeoutSeconds: 60,
+  maxConcurrency: 20,
+} as const satisfies QueueDefinition;
+
+export const QUEUES = [PROJECTOR_QUEUE, NOTIFIER_QUEUE, DELIVERY_QUEUE] as const;
 
 /** Number of GSI partitions the subject list is spread over (keeps the index from one hot key). */
 export const SUBJECT_SHARDS = 8;
+
+/** Number of partitions of the `due` index of deliveries (the sweeper queries each). */
+export const DUE_SHARDS = 8;
 
 const SEQ_WIDTH = 10;
 
@@ -108,6 +163,17 @@ export const keys = {
   stateKey: (subject: string, key: string) => ({ pk: statusPartition(subject), sk: `K#${key}` }),
   apiKey: (keyId: string) => ({ pk: 'KEYS', sk: keyId }),
   rateWindow: (keyId: string, windowStart: number) => ({ pk: `RATE#${keyId}`, sk: String(windowStart) }),
+  subscription: (id: string) => ({ pk: `SUB#${id}`, sk: 'SUB' }),
+  subscriptionOwner: (owner: string, createdAt: string, id: string) => ({ ownerPk: `OWNER#${owner}`, ownerSk: `${createdAt}#${id}` }),
+  subscriptionOwnerPartition: (owner: string) => `OWNER#${owner}`,
+  subscriptionList: (id: string) => ({ allPk: 'SUBS', allSk: id }),
+  notifyWatermark: (subject: string) => ({ pk: `NW#${subject}`, sk: 'NW' }),
+  delivery: (subscriptionId: string, key: string) => ({ pk: `DLV#${subscriptionId}`, sk: key }),
+  deliveryPartition: (subscriptionId: string) => `DLV#${subscriptionId}`,
+  /** Sort key of a delivery: the event's `recordedAt` instant, then the webhook id (time order, unique). */
+  deliveryKey: (recordedAt: string, webhookId: string) => `${recordedAt}#${webhookId}`,
+  /** `due` index entry: `dueAt` is an ISO instant (fixed width), so string order is time order. */
+  due: (webhookId: string, dueAt: string) => ({ duePk: `DUE#${fnv1a(webhookId) % DUE_SHARDS}`, dueSk: `${dueAt}#${webhookId}` }),
 } as const;
 
 export function padSequence(sequence: number): string {
@@ -122,10 +188,14 @@ function statusPartition(subject: string): string {
 
 /** Stable small hash (FNV-1a) of a subject onto a shard number. */
 export function shardOf(subject: string): number {
+  return fnv1a(subject) % SUBJECT_SHARDS;
+}
+
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < subject.length; i++) {
-    h ^= subject.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % SUBJECT_SHARDS;
+  return h >>> 0;
 }

@@ -32,7 +32,7 @@ export function readCloudEvents(contentType: string | undefined, headers: Header
   }
 
   let inputs: unknown[];
-  if (binary) inputs = [fromBinary(headers, parsed)];
+  if (binary) inputs = [{ ...fromBinary(headers, parsed), datacontenttype: contentType!.trim() }];
   else if (Array.isArray(parsed)) {
     if (media === STRUCTURED) throw new ValidationError(`${STRUCTURED} takes one event; post arrays as ${BATCH}.`);
     inputs = parsed;
@@ -66,7 +66,11 @@ function parseJson(body: string): unknown {
   }
 }
 
-/** Binary mode: attributes from `ce-*` headers (percent-decoded), `data` from the body. */
+/**
+ * Binary mode: attributes from `ce-*` headers (percent-decoded), `data` from the body; the body's
+ * `Content-Type` becomes `datacontenttype`, as the HTTP binding says (ingest treats an absent one as
+ * `application/json`, so the same event posted structured or binary is the same content).
+ */
 function fromBinary(headers: Headers, data: unknown): Record<string, unknown> {
   const event: Record<string, unknown> = {};
   headers.forEach((value, name) => {

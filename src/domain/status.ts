@@ -8,7 +8,7 @@
  * key's contribution before and after, so applying is exact and order-independent.
  */
 import type { StoredEvent } from './event-schema.ts';
-import { type Instant, formatInstant, maxInstant, parseInstant } from './time.ts';
+import { type Instant, formatInstant, formatMillis, maxInstant, parseInstant } from './time.ts';
 
 /** One event's claim on a value: the latest claim (time, then recordedAt, then id) wins. */
 export interface Candidate<V> {
@@ -331,7 +331,7 @@ export function recipientView(state: SubjectState): RecipientStatus {
     remaining: Math.max(c.allocated - c.delivered, 0),
     sequence: state.appliedSeq,
     lastEventTime: state.lastEventTime ? formatInstant(state.lastEventTime) : null,
-    updatedAt: state.updatedAt ? formatInstant(state.updatedAt) : null,
+    updatedAt: state.updatedAt ? formatMillis(state.updatedAt) : null,
   };
 }
 
@@ -356,6 +356,6 @@ export function mouView(state: SubjectState): MouEntry | undefined {
     signedAt: formatInstant(latest.t),
     source: latest.source,
     sequence: state.appliedSeq,
-    updatedAt: state.updatedAt ? formatInstant(state.updatedAt) : null,
+    updatedAt: state.updatedAt ? formatMillis(state.updatedAt) : null,
   };
 }

@@ -40,6 +40,11 @@ export function formatInstant(instant: Instant): string {
   return `${whole}${trimmed ? `.${trimmed}` : ''}Z`;
 }
 
+/** The instant as RFC 3339 UTC with exactly 3 fraction digits (server times: sortable as text). */
+export function formatMillis(instant: Instant): string {
+  return `${instant.slice(0, 23)}Z`;
+}
+
 export function maxInstant(a: Instant, b: Instant): Instant {
   return a >= b ? a : b;
 }

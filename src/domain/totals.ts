@@ -3,7 +3,7 @@
  * counters, so they are computed on read rather than kept in one hot item.
  */
 import type { MouEntry, RecipientStatus } from './status.ts';
-import { type Instant, formatInstant, parseInstant } from './time.ts';
+import { type Instant, formatMillis, parseInstant } from './time.ts';
 
 export interface Totals {
   recipients: number;
@@ -50,7 +50,7 @@ export function summarize(statuses: readonly RecipientStatus[]): Summary {
   return {
     ...total,
     bySector: Object.fromEntries(Object.entries(bySector).sort(([a], [b]) => (a < b ? -1 : 1))),
-    updatedAt: updatedAt ? formatInstant(updatedAt) : null,
+    updatedAt: updatedAt ? formatMillis(updatedAt) : null,
   };
 }
 

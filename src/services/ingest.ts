@@ -15,7 +15,7 @@
 import { contentHash } from '../domain/canonical.ts';
 import type { FieldError, StoredEvent, TrackerEvent } from '../domain/event-schema.ts';
 import { targetOf } from '../domain/status.ts';
-import { type Instant, formatInstant, instantOf, maxInstant } from '../domain/time.ts';
+import { type Instant, formatMillis, instantOf, maxInstant } from '../domain/time.ts';
 import { ConcurrentUpdateError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import type { Clock, EventLog, IdRecord, SubjectHead, WorkQueue } from '../ports.ts';
 
@@ -195,7 +195,7 @@ class Lane {
     const expectedSequence = head?.sequence ?? 0;
     const stored = fresh.map((w, i) => ({
       hash: w.item.hash,
-      event: { ...w.item.event, sequence: expectedSequence + i + 1, recordedAt: formatInstant(recordedAt) } as StoredEvent,
+      event: { ...w.item.event, sequence: expectedSequence + i + 1, recordedAt: formatMillis(recordedAt) } as StoredEvent,
     }));
     try {
       await this.deps.log.append([{ subject: this.subject, expectedSequence, events: stored }]);

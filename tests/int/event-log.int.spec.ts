@@ -4,8 +4,7 @@
  * the projection store's watermark-conditioned commit, and the work queue's messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldEvents, type KeyState } from '../../src/domain/status.ts';
-import { targetOf } from '../../src/domain/status.ts';
+import { foldEvents, targetOf, type KeyState } from '../../src/domain/status.ts';
 import { ConcurrentUpdateError } from '../../src/errors.ts';
 import type { AppendGroup } from '../../src/ports.ts';
 import { SUBJECT_SHARDS, keys, shardOf } from '../../src/tables.ts';

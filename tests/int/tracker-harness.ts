@@ -29,7 +29,7 @@ export async function startEmulators(): Promise<Emulators> {
   const [dynamo, sqsLocal] = await Promise.all([startDynamoDbLocal({ inMemory: true }), startSqsLocal()]);
   const clients = createClients(
     loadConfig({
-      EVENTS_TABLE: 'unused', STATE_TABLE: 'unused', PROJECTOR_QUEUE_URL: 'unused',
+      EVENTS_TABLE: 'unused', STATE_TABLE: 'unused', KEYS_TABLE: 'unused', PROJECTOR_QUEUE_URL: 'unused',
       DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint,
     }),
   );
@@ -57,23 +57,35 @@ export interface TestTracker {
 
 let counter = 0;
 
+/** The deployment's admin key in every test tracker; `asAdmin` is its Authorization header. */
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const asAdmin = { authorization: `Bearer ${ADMIN_KEY}` } as const;
+
 /** A tracker on fresh tables and queues, so tests never see each other's data. */
 export async function newTracker(emu: Emulators, env: Record<string, string> = {}): Promise<TestTracker> {
   const prefix = `t${++counter}-${randomBytes(3).toString('hex')}`;
-  const names = { Events: `${prefix}-events`, State: `${prefix}-state` };
+  const names = { Events: `${prefix}-events`, State: `${prefix}-state`, Keys: `${prefix}-keys` };
   await createTables(emu.clients.dynamodb, names);
   const { Projector } = await createQueues(emu.clients.sqs, prefix);
   const config = loadConfig({
     EVENTS_TABLE: names.Events,
     STATE_TABLE: names.State,
+    KEYS_TABLE: names.Keys,
     PROJECTOR_QUEUE_URL: Projector.url,
+    TRACKER_ADMIN_KEY: ADMIN_KEY,
     DYNAMODB_ENDPOINT: emu.dynamo.endpoint,
     SQS_ENDPOINT: emu.sqsLocal.endpoint,
     ...env,
   });
   const tracker = createTracker(config, emu.clients);
   const unexpected: unknown[] = [];
-  const app = createApp({ ingest: tracker.ingest, queries: tracker.queries, onUnexpectedError: (e) => unexpected.push(e) });
+  const app = createApp({
+    ingest: tracker.ingest,
+    queries: tracker.queries,
+    access: tracker.access,
+    readsRequireKey: tracker.readsRequireKey,
+    onUnexpectedError: (e) => unexpected.push(e),
+  });
   return { prefix, config, tracker, app, queue: Projector, unexpected };
 }
 

@@ -51,6 +51,10 @@ function refFormat(nanos: bigint): string {
   return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
+function refMillis(nanos: bigint): string {
+  return `${new Date(Number(nanos / 1_000_000n)).toISOString()}`;
+}
+
 interface RefFilter {
   asOf?: string;
   knownAt?: string;
@@ -102,7 +106,8 @@ function refCore(subject: string, events: readonly StoredEvent[], filter: RefFil
   const counted = included.filter((e) => e.type !== 'event.retracted' && !retracted.has(identity(e.source, e.id)));
   const sequence = included.reduce((max, e) => Math.max(max, e.sequence), 0);
   const recorded = included.map((e) => refNanos(e.recordedAt));
-  const updatedAt = recorded.length ? refFormat(recorded.reduce((a, b) => (a > b ? a : b))) : null;
+  // Server times (recordedAt, updatedAt) are RFC 3339 UTC with exactly 3 fraction digits.
+  const updatedAt = recorded.length ? refMillis(recorded.reduce((a, b) => (a > b ? a : b))) : null;
   return { included, counted, sequence, updatedAt };
 }
 
@@ -350,7 +355,7 @@ describe('status fold: counters', () => {
       alloc('p1', 20, { id: 'a2', time: '2025-10-31T12:00:00-05:00', sequence: 2, recordedAt: '2026-01-01T00:00:00Z' }),
     ]);
     // a2 was posted later, but a1 (Nov 1 00:00Z) is the later instant: it wins and sets lastEventTime.
-    expect(s).toMatchObject({ sequence: 2, updatedAt: '2026-01-01T00:00:00.25Z', lastEventTime: '2025-11-01T00:00:00Z', allocated: 10 });
+    expect(s).toMatchObject({ sequence: 2, updatedAt: '2026-01-01T00:00:00.250Z', lastEventTime: '2025-11-01T00:00:00Z', allocated: 10 });
   });
 });
 
