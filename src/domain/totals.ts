@@ -3,7 +3,7 @@
  * counters, so they are computed on read rather than kept in one hot item.
  */
 import type { MouEntry, RecipientStatus } from './status.ts';
-import { type Instant, formatMillis, parseInstant } from './time.ts';
+import { type Instant, parseInstant } from './time.ts';
 
 export interface Totals {
   recipients: number;
@@ -40,17 +40,17 @@ function add(into: Totals, s: RecipientStatus): void {
 export function summarize(statuses: readonly RecipientStatus[]): Summary {
   const total = emptyTotals();
   const bySector: Record<string, Totals> = {};
-  let updatedAt: Instant | undefined;
+  let latest: { at: Instant; text: string } | undefined;
   for (const s of statuses) {
     add(total, s);
     add((bySector[s.sector ?? 'unregistered'] ??= emptyTotals()), s);
     const at = s.updatedAt ? parseInstant(s.updatedAt) : undefined;
-    if (at && (!updatedAt || at > updatedAt)) updatedAt = at;
+    if (at && (!latest || at > latest.at)) latest = { at, text: s.updatedAt! };
   }
   return {
     ...total,
     bySector: Object.fromEntries(Object.entries(bySector).sort(([a], [b]) => (a < b ? -1 : 1))),
-    updatedAt: updatedAt ? formatMillis(updatedAt) : null,
+    updatedAt: latest?.text ?? null,
   };
 }
 

@@ -75,9 +75,9 @@ describe('summarize', () => {
 
   it('takes updatedAt as the latest instant, whatever the fraction width', () => {
     // As strings "…00Z" > "…00.5Z"; as instants .5 is later.
-    expect(summarize([samsung, sk, kisti]).updatedAt).toBe('2026-01-22T06:30:00.500Z');
-    expect(summarize([sk, samsung]).updatedAt).toBe('2026-01-22T06:30:00.500Z');
-    expect(summarize([samsung, orphan]).updatedAt).toBe('2026-01-22T06:30:00.000Z');
+    expect(summarize([samsung, sk, kisti]).updatedAt).toBe('2026-01-22T06:30:00.5Z');
+    expect(summarize([sk, samsung]).updatedAt).toBe('2026-01-22T06:30:00.5Z');
+    expect(summarize([samsung, orphan]).updatedAt).toBe('2026-01-22T06:30:00Z');
     expect(summarize([orphan]).updatedAt).toBeNull();
     const late = recipient('late', { updatedAt: '2026-01-22T06:30:00.000000001Z' });
     expect(summarize([late, samsung]).updatedAt).toBe('2026-01-22T06:30:00.000000001Z');
