@@ -27,6 +27,24 @@ const Cursor = z
     return z.NEVER;
   });
 
+/** Opaque feed cursor: base64url of `{"b": hour bucket, "k": last key}`. */
+export const encodeFeedCursor = (p: { bucket: string; key: string }) =>
+  Buffer.from(JSON.stringify({ b: p.bucket, k: p.key })).toString('base64url');
+
+export const FeedCursor = z
+  .string()
+  .max(512)
+  .transform((text, ctx) => {
+    try {
+      const { b, k } = JSON.parse(Buffer.from(text, 'base64url').toString()) as { b: unknown; k: unknown };
+      if (typeof b === 'string' && /^\d{4}-\d\d-\d\dT\d\d$/.test(b) && typeof k === 'string' && k.length <= 300) return { bucket: b, key: k };
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+    return z.NEVER;
+  });
+
 export const querySchemas = {
   status: z.strictObject(TimeTravel),
   mous: z.strictObject({ ...TimeTravel, party: EntityId.optional() }),
@@ -35,6 +53,11 @@ export const querySchemas = {
     limit: z.coerce.number().int().min(1).max(100).default(50),
     type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]).optional(),
   }),
+  feed: z.strictObject({
+    after: FeedCursor.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  }),
+  stream: z.strictObject({ after: FeedCursor.optional() }),
 } as const;
 
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
