@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.ts';
-import { eventually, getJson, postEvents } from '../support/http.ts';
+import { E2E_ADMIN_KEY, eventually, getJson, postEvents } from '../support/http.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'tracker-start-'));
@@ -23,7 +23,7 @@ afterAll(() => {
 async function start(port: number, seed = '1') {
   const child = spawn('npm', ['start'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), TRACKER_DATA_DIR: dataDir, TRACKER_SEED: seed },
+    env: { ...process.env, PORT: String(port), TRACKER_DATA_DIR: dataDir, TRACKER_SEED: seed, TRACKER_ADMIN_KEY: E2E_ADMIN_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { foldEvents, recipientView } from '../../src/domain/status.ts';
-import { eventually, fullHistory, getJson, postEvents } from '../support/http.ts';
+import { E2E_ADMIN_KEY, eventually, fullHistory, getJson, postEvents } from '../support/http.ts';
 import { randomEvents, rng, shuffle } from '../support/random-events.ts';
 
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ seed: '0', reconcileEverySeconds: 2, reconcileGraceSeconds: 2 });
+  stack = await startLocalStack({ seed: '0', reconcileEverySeconds: 2, reconcileGraceSeconds: 2, adminKey: E2E_ADMIN_KEY });
 });
 afterAll(async () => stack?.stop());
 

@@ -4,7 +4,10 @@
  * silently adding cold-start time.
  */
 export const BUNDLE_BUDGET_BYTES = {
-  api: 700_000, // + Powertools parameters and the Secrets Manager client (admin key)
+  api: 800_000, // + Powertools parameters and the Secrets Manager client (admin key), dashboard assets
   projector: 600_000,
   reconciler: 600_000,
+  notifier: 600_000,
+  deliverer: 600_000,
+  'retry-sweeper': 600_000,
 } as const;

@@ -1,7 +1,14 @@
 /** Small HTTP helpers for end-to-end tests against a running stack. */
-export async function postEvents(url: string, body: unknown, contentType = 'application/cloudevents-batch+json') {
+/** The admin key the end-to-end stacks are started with. */
+export const E2E_ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
+
+export async function postEvents(url: string, body: unknown, contentType = 'application/cloudevents-batch+json', key = E2E_ADMIN_KEY) {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
     // 5xx and 429 may be retried as is (CONTRACT §2); anything else is the answer.
     if ((res.status >= 500 || res.status === 429) && attempt < 10) {
       await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));

@@ -74,7 +74,7 @@ p { margin: .25rem 0; }
 .demo-banner p { padding-top: 8px; padding-bottom: 8px; font-size: .92rem; }
 .badge-illustrative { display: inline-block; font-size: .75rem; font-weight: 600; color: var(--warn-ink); background: var(--warn-bg); border: 1px solid #e9c46a; border-radius: 999px; padding: 0 8px; margin-left: 6px; white-space: nowrap; }
 
-main { padding-top: 20px; padding-bottom: 24px; display: grid; gap: 20px; }
+main.wrap { padding-top: 20px; padding-bottom: 24px; display: grid; gap: 20px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 20px; min-width: 0; }
 .section-head { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between; gap: 8px 16px; }
 .field { display: inline-flex; align-items: center; gap: 8px; margin: 0; }
@@ -124,6 +124,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .recipients-table .who a { font-weight: 700; }
 .recipients-table .ko { display: block; color: var(--muted); font-size: .9rem; }
 .recipients-table .bar-cell { width: 24%; min-width: 160px; }
+.last-event { display: block; font-size: .8rem; color: var(--muted); }
 .bar-caption { font-size: .8rem; color: var(--muted); margin-top: 3px; }
 .sector-chip { display: inline-block; font-size: .8rem; padding: 1px 8px; border-radius: 999px; background: #eef2ff; color: #3730a3; white-space: nowrap; }
 .sector-chip[data-sector="public"] { background: #ecfdf3; color: #14532d; }
@@ -132,7 +133,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .timeline { margin-top: 8px; min-height: 220px; }
 .timeline svg { display: block; width: 100%; height: auto; overflow: visible; }
 .timeline .axis text, .timeline .end-label { font-size: 12px; fill: var(--muted); }
-.timeline .end-label { font-weight: 700; }
+.timeline .end-label, .timeline .axis-year { font-weight: 700; }
 .timeline .grid line { stroke: #e5e9f0; }
 .timeline .axis-line { stroke: #8492a6; }
 .line-delivered { fill: none; stroke: var(--delivered); stroke-width: 2.5; }
@@ -144,6 +145,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .label-installed { fill: var(--installed) !important; }
 .marker-line { stroke: var(--focus); stroke-width: 2; stroke-dasharray: 4 4; }
 .timeline .marker-label { font-size: 12px; font-weight: 700; fill: #9a3412; }
+.timeline .marker-label, .timeline .end-label { paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 details.data-table { margin-top: 8px; }
 details.data-table summary { cursor: pointer; color: var(--accent); }
 details.data-table table { max-width: 520px; margin-top: 6px; }
@@ -185,12 +187,17 @@ a.chip:hover { text-decoration: underline; }
   .mous { grid-template-columns: 1fr; }
   /* Each recipient row becomes a card; the header labels move next to the values. */
   .recipients-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  .recipients-table, .recipients-table tbody, .recipients-table tr, .recipients-table td { display: block; width: 100%; }
-  .recipients-table tr { border: 1px solid var(--line); border-radius: 10px; padding: 8px 12px; margin-bottom: 10px; }
-  .recipients-table td { border: 0; padding: 3px 0; }
-  .recipients-table td.num { display: flex; justify-content: space-between; text-align: right; }
+  .recipients-table, .recipients-table tbody { display: block; width: 100%; }
+  .recipients-table tr { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); column-gap: 18px; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; margin-bottom: 10px; }
+  .recipients-table th, .recipients-table td { display: block; border: 0; padding: 2px 0; min-width: 0; }
+  .recipients-table .who, .recipients-table .bar-cell, .recipients-table td[data-field="updatedAt"] { grid-column: 1 / -1; }
+  .recipients-table .who { padding-bottom: 4px; }
+  .recipients-table td.sector-cell { grid-column: 1 / -1; }
+  .recipients-table td.num { display: flex; justify-content: space-between; align-items: baseline; text-align: right; }
   .recipients-table td[data-label]::before { content: attr(data-label); color: var(--muted); font-size: .85rem; text-align: left; padding-right: 8px; }
-  .recipients-table .bar-cell { width: 100%; }
+  .recipients-table .bar-cell { width: 100%; padding: 4px 0 6px; }
+  .recipients-table td[data-field="updatedAt"] { margin-top: 4px; padding-top: 6px; border-top: 1px solid var(--line); }
+  .recipients-table td.sector-cell[data-label]::before { display: none; }
   .history-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   .history-table, .history-table tbody, .history-table tr, .history-table td { display: block; width: 100%; }
   .history-table tr { border-bottom: 1px solid var(--line); padding: 8px 0; }

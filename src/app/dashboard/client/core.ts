@@ -71,6 +71,12 @@ function append(parent, child) {
   parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
 }
 
+/** Replaces an element's children; like h(), takes nodes, strings and nested arrays. */
+function setChildren(el) {
+  el.replaceChildren();
+  for (var i = 1; i < arguments.length; i++) append(el, arguments[i]);
+}
+
 /** h('a', { href: '/', class: 'x' }, 'text', childNode, [more]) */
 function h(tag, attrs) {
   var el = document.createElement(tag);
@@ -94,6 +100,11 @@ function svg(tag, attrs) {
   setAttrs(el, attrs);
   for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
   return el;
+}
+
+/** The present parts, separated by ' · '. */
+function joinWithDots(parts) {
+  return parts.filter(Boolean).map(function (part, i) { return i ? [' · ', part] : part; });
 }
 
 /** A relative time that the page keeps fresh, with the exact time as a tooltip. */

@@ -22,6 +22,7 @@ function setLiveStatus(status) {
 function renderLiveStatus() {
   var el = $('#live');
   el.setAttribute('data-state', live.status);
+  el.setAttribute('data-mode', live.mode);
   el.setAttribute('title', t('liveTitle'));
   var text = t(live.status === 'live' ? 'live' : live.status === 'offline' ? 'reconnecting' : 'connecting');
   var label = $('#live-text');
@@ -70,6 +71,7 @@ function connectStream() {
     failures = 0;
     stopPolling();
     live.mode = 'stream';
+    renderLiveStatus();
     clearInterval(live.safetyTimer);
     live.safetyTimer = setInterval(requestCheck, SAFETY_POLL_MS);
     requestCheck();
@@ -84,13 +86,15 @@ function connectStream() {
       clearInterval(live.safetyTimer);
       if (live.mode !== 'poll') startPolling();
     } else {
-      setLiveStatus('offline');
+      // The browser reconnects by itself; a stream that is back within a moment never shows as down.
+      setTimeout(function () { if (live.stream === stream && stream.readyState !== EventSource.OPEN) setLiveStatus('offline'); }, 2000);
     }
   };
 }
 
 function startPolling() {
   live.mode = 'poll';
+  renderLiveStatus();
   live.polls = 0;
   pollTick();
 }

@@ -108,7 +108,7 @@ function drawTimeline() {
   var container = timelineState.container;
   var series = timelineState.series;
   var options = timelineState.options;
-  container.replaceChildren();
+  setChildren(container);
   var last = series.length ? series[series.length - 1] : null;
   if (!last || last.delivered === 0) {
     container.appendChild(h('p', { class: 'muted', 'data-empty': 'true' }, t('timelineEmpty')));
@@ -118,8 +118,8 @@ function drawTimeline() {
   timelineState.width = width;
   var narrow = width < 560;
   var height = narrow ? 230 : 300;
-  var m = { top: 18, right: narrow ? 58 : 84, bottom: 30, left: narrow ? 40 : 56 };
-  var start = Math.min(POLICY_START, series[0].t);
+  var m = { top: 18, right: narrow ? 58 : 84, bottom: 40, left: narrow ? 40 : 56 };
+  var start = Math.min(POLICY_START, series[0].t, options.marker || Infinity);
   var end = Math.max(Date.now(), last.t, options.marker || 0);
   var step = niceStep(last.delivered, narrow ? 4 : 5);
   var maxY = Math.ceil(last.delivered / step) * step;
@@ -151,11 +151,17 @@ function drawTimeline() {
   }
   var months = monthTicks(start, end);
   var every = Math.max(1, Math.ceil(months.length / Math.max(1, Math.floor(plotW / (narrow ? 58 : 72)))));
-  var monthFormat = new Intl.DateTimeFormat(locale(), { month: 'short', year: '2-digit', timeZone: KST });
+  // Month names on the axis, the year under the first month shown and under each January.
+  var monthFormat = new Intl.DateTimeFormat(locale(), { month: 'short', timeZone: KST });
+  var yearFormat = new Intl.DateTimeFormat(locale(), { year: 'numeric', timeZone: KST });
+  var shownYear = null;
   months.forEach(function (at, i) {
     if (i % every !== 0) return;
+    var year = yearFormat.format(new Date(at));
     grid.appendChild(svg('line', { class: 'axis-line', x1: x(at), x2: x(at), y1: y(0), y2: y(0) + 5 }));
-    grid.appendChild(svg('text', { x: x(at), y: height - 8, 'text-anchor': 'middle' }, monthFormat.format(new Date(at))));
+    grid.appendChild(svg('text', { x: x(at), y: y(0) + 18, 'text-anchor': 'middle' }, monthFormat.format(new Date(at))));
+    if (year !== shownYear) grid.appendChild(svg('text', { x: x(at), y: y(0) + 32, 'text-anchor': 'middle', class: 'axis-year' }, year));
+    shownYear = year;
   });
   grid.appendChild(svg('line', { class: 'axis-line', x1: m.left, x2: width - m.right, y1: y(0), y2: y(0) }));
   chart.appendChild(grid);
@@ -165,7 +171,7 @@ function drawTimeline() {
   chart.appendChild(svg('path', { class: 'line-installed', d: stepPath('installed'), 'aria-hidden': 'true' }));
   series.forEach(function (p) {
     ['delivered', 'installed'].forEach(function (field) {
-      chart.appendChild(svg('circle', { class: 'dot-' + field, cx: x(p.t), cy: y(p[field]), r: 3.5 },
+      chart.appendChild(svg('circle', { class: 'dot-' + field, cx: x(p.t), cy: y(p[field]), r: 3 },
         svg('title', null, fmtDate(p.t) + ' · ' + t(field) + ' ' + fmtNumber(p[field]))));
     });
   });
@@ -173,7 +179,8 @@ function drawTimeline() {
   if (options.marker) {
     var mx = x(options.marker);
     chart.appendChild(svg('line', { class: 'marker-line', x1: mx, x2: mx, y1: m.top, y2: y(0) }));
-    chart.appendChild(svg('text', { x: mx + 4, y: m.top + 10, class: 'marker-label' }, fmtDate(options.marker)));
+    var nearRight = mx > width - m.right - 90;
+    chart.appendChild(svg('text', { x: nearRight ? mx - 4 : mx + 4, y: m.top + 10, class: 'marker-label', 'text-anchor': nearRight ? 'end' : 'start' }, fmtDate(options.marker)));
   }
 
   // Value labels at the right end; pushed apart when the two lines end close together.
