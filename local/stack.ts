@@ -12,8 +12,10 @@ import { loadConfig } from '../src/config.ts';
 import { createProjectorHandler } from '../src/consumers/projector-handler.ts';
 import { validateEvent, type TrackerEvent } from '../src/domain/event-schema.ts';
 import { createClients, createTracker, type Tracker } from '../src/runtime.ts';
+import { createWebhooks } from '../src/runtime-delivery.ts';
 import { PROJECTOR_QUEUE } from '../src/tables.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startNotificationConsumers } from './notification-consumers.ts';
 import { startPoller } from './poller.ts';
 import { createQueues, createTables } from './provision.ts';
 import { startSqsLocal } from './sqs-local.ts';
@@ -33,12 +35,16 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Reads need a key too. */
   readsRequireKey?: boolean;
+  /** `TRACKER_ALLOW_PRIVATE_WEBHOOKS`: webhook URLs may be `http://` and loopback (local use only). */
+  allowPrivateWebhooks?: boolean;
+  /** `TRACKER_WEBHOOK_RETRY_SCALE`: factor on every webhook retry delay. */
+  webhookRetryScale?: number;
 }
 
 export interface LocalStack {
   url: string;
   tracker: Tracker;
-  queueUrls: { projector: string; projectorDlq: string };
+  queueUrls: { projector: string; projectorDlq: string; notifier: string; delivery: string; deliveryDlq: string };
   stop(): Promise<void>;
 }
 
@@ -75,9 +81,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => sqsLocal.stop());
     log(`DynamoDB Local on ${dynamo.endpoint}, SQS emulator on ${sqsLocal.endpoint}`);
 
-    const names = { Events: 'tracker-events', State: 'tracker-state', Keys: 'tracker-keys' };
+    const names = { Events: 'tracker-events', State: 'tracker-state', Keys: 'tracker-keys', Notify: 'tracker-notify' };
     const bootstrap = createClients(loadConfig({
       EVENTS_TABLE: names.Events, STATE_TABLE: names.State, KEYS_TABLE: names.Keys, PROJECTOR_QUEUE_URL: 'pending',
+      NOTIFY_TABLE: names.Notify, NOTIFIER_QUEUE_URL: 'pending', DELIVERY_QUEUE_URL: 'pending', DELIVERY_DLQ_URL: 'pending',
       DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint,
     }));
     await createTables(bootstrap.dynamodb, names);
@@ -89,6 +96,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STATE_TABLE: names.State,
       KEYS_TABLE: names.Keys,
       PROJECTOR_QUEUE_URL: queues.Projector.url,
+      NOTIFY_TABLE: names.Notify,
+      NOTIFIER_QUEUE_URL: queues.Notifier.url,
+      DELIVERY_QUEUE_URL: queues.Delivery.url,
+      DELIVERY_DLQ_URL: queues.Delivery.dlqUrl,
+      TRACKER_ALLOW_PRIVATE_WEBHOOKS: options.allowPrivateWebhooks ? '1' : '0',
+      TRACKER_WEBHOOK_RETRY_SCALE: String(options.webhookRetryScale ?? 1),
       TRACKER_READS_REQUIRE_KEY: options.readsRequireKey ? '1' : '0',
       ...(options.adminKey ? { TRACKER_ADMIN_KEY: options.adminKey } : {}),
       DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -96,6 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds ?? 5),
     });
     const tracker = createTracker(config, bootstrap);
+    const webhooks = createWebhooks(config, bootstrap);
 
     const poller = startPoller({
       sqs: bootstrap.sqs,
@@ -108,12 +122,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => tracker.logger.error('projector batch failed', { error }),
     });
     stops.push(() => poller.stop());
+    const notifications = startNotificationConsumers({ sqs: bootstrap.sqs, webhooks, logger: tracker.logger, queues });
+    stops.push(() => notifications.stop());
 
     // Messages in the emulator do not survive a restart: catch up every subject now, then periodically.
     await tracker.queue.requestProjection(await tracker.log.subjects());
     const every = (options.reconcileEverySeconds ?? 5) * 1000;
     const timer = setInterval(() => {
       tracker.reconcile().catch((error: unknown) => tracker.logger.error('reconcile failed', { error }));
+      tracker.reconcileNotifications().catch((error: unknown) => tracker.logger.error('notify reconcile failed', { error }));
     }, every);
     stops.push(async () => clearInterval(timer));
 
@@ -129,6 +146,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ingest: tracker.ingest,
       queries: tracker.queries,
       access: tracker.access,
+      subscriptions: webhooks.subscriptions,
+      feed: tracker.feed,
+      streamMaxSeconds: tracker.streamMaxSeconds,
       readsRequireKey: tracker.readsRequireKey,
       ready: () => ready,
       onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
@@ -143,7 +163,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url: `http://127.0.0.1:${port}`,
       tracker,
-      queueUrls: { projector: queues.Projector.url, projectorDlq: queues.Projector.dlqUrl },
+      queueUrls: {
+        projector: queues.Projector.url, projectorDlq: queues.Projector.dlqUrl,
+        notifier: queues.Notifier.url, delivery: queues.Delivery.url, deliveryDlq: queues.Delivery.dlqUrl,
+      },
       stop: stopAll,
     };
   } catch (error) {

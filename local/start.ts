@@ -13,6 +13,8 @@ const stack = await startLocalStack({
   dataDir: config.TRACKER_DATA_DIR,
   port: config.PORT,
   seed: config.TRACKER_SEED,
+  allowPrivateWebhooks: config.TRACKER_ALLOW_PRIVATE_WEBHOOKS === '1',
+  webhookRetryScale: config.TRACKER_WEBHOOK_RETRY_SCALE,
   log: (line) => console.log(`[tracker] ${line}`),
 });
 console.log(`[tracker] ready on ${stack.url} (data in ${config.TRACKER_DATA_DIR}); try ${stack.url}/v1/summary`);

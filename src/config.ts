@@ -25,6 +25,10 @@ const ConfigSchema = z.object({
   /** The admin key itself (local), or the ARN of the secret holding it (AWS). */
   TRACKER_ADMIN_KEY: z.string().min(16).optional(),
   TRACKER_ADMIN_SECRET_ARN: z.string().min(1).optional(),
+  /** The feed serves events older than this many seconds (a settled horizon no commit can fall behind). */
+  FEED_SETTLE_SECONDS: z.coerce.number().min(0).max(60).default(5),
+  /** How long one `GET /v1/stream` response lasts before the client reconnects (0: no limit). */
+  STREAM_MAX_SECONDS: z.coerce.number().int().min(0).default(0),
   /** `1`: reads need a key too (a private deployment). Default: reads are public. */
   TRACKER_READS_REQUIRE_KEY: z.enum(['0', '1']).default('0'),
   /** `1` (local use only): webhook URLs may be `http://` and resolve to loopback or private addresses. */

@@ -39,6 +39,10 @@ export interface EventLog {
   read(subject: string, options: { after: number; limit: number }): Promise<StoredEvent[]>;
   /** Every subject that has at least one event. */
   subjects(): Promise<string[]>;
+  /** Feed entries of one hour bucket (`YYYY-MM-DDTHH`) with `after < key < before`, in key order. */
+  feedBucket(bucket: string, after: string, before: string, limit: number): Promise<{ key: string; event: StoredEvent }[]>;
+  /** `recordedAt` of the first event ever accepted, if any. */
+  firstRecordedAt(): Promise<Instant | undefined>;
 }
 
 export interface ProjectionStore {

@@ -11,12 +11,14 @@ import type { Config } from './config.ts';
 import { createDynamoEventLog } from './adapters/dynamodb-event-log.ts';
 import { createDynamoProjectionStore } from './adapters/dynamodb-projection-store.ts';
 import { createSqsWorkQueue } from './adapters/sqs-work-queue.ts';
+import { createDynamoNotifyWatermarks } from './adapters/dynamodb-notify-store.ts';
 import { createDynamoKeyStore, createDynamoRateLimiter } from './adapters/dynamodb-key-store.ts';
 import { createAccess } from './services/access.ts';
 import { createIngest } from './services/ingest.ts';
 import { createProjector } from './services/projector.ts';
 import { createQueries } from './services/queries.ts';
-import { createReconciler } from './services/reconciler.ts';
+import { createFeed } from './services/feed.ts';
+import { createNotifyReconciler, createReconciler } from './services/reconciler.ts';
 import type { Clock } from './ports.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -44,7 +46,8 @@ export function createTracker(config: Config, clients: Clients = createClients(c
   const logger = new Logger({ serviceName: 'gpu-policy-tracker' });
   const log = createDynamoEventLog(clients.doc, config.EVENTS_TABLE);
   const store = createDynamoProjectionStore(clients.doc, config.STATE_TABLE);
-  const queue = createSqsWorkQueue(clients.sqs, config.PROJECTOR_QUEUE_URL);
+  const queue = createSqsWorkQueue(clients.sqs, config.PROJECTOR_QUEUE_URL, config.NOTIFIER_QUEUE_URL);
+  const watermarks = createDynamoNotifyWatermarks(clients.doc, config.NOTIFY_TABLE);
   return {
     clients,
     logger,
@@ -54,10 +57,16 @@ export function createTracker(config: Config, clients: Clients = createClients(c
     ingest: createIngest({
       log, queue, clock,
       onEnqueueError: (error, subjects) => logger.warn('enqueue after append failed; the reconciler will repair it', { error, subjects }),
+      slowCommitMs: config.FEED_SETTLE_SECONDS * 1000,
+      onSlowCommit: (subject, elapsedMs) =>
+        logger.error('append committed after the feed settle horizon; a feed reader may have passed it', { subject, elapsedMs }),
     }),
     project: createProjector({ log, store }),
     queries: createQueries({ log, store }),
+    feed: createFeed({ log, clock, settleSeconds: config.FEED_SETTLE_SECONDS }),
+    streamMaxSeconds: config.STREAM_MAX_SECONDS,
     reconcile: createReconciler({ log, store, queue, clock, graceSeconds: config.RECONCILE_GRACE_SECONDS }),
+    reconcileNotifications: createNotifyReconciler({ log, watermarks, queue, clock, graceSeconds: config.RECONCILE_GRACE_SECONDS }),
     access: createAccess({
       keys: createDynamoKeyStore(clients.doc, config.KEYS_TABLE),
       rateLimiter: createDynamoRateLimiter(clients.doc, config.KEYS_TABLE),

@@ -28,12 +28,17 @@ export interface TableDefinition {
  * - id item    pk `E#["{source}","{id}"]`  sk `ID`                     content hash, subject, sequence: idempotency
  * The head carries `gsi1pk = SUBJECTS#{shard}` / `gsi1sk = subject` (KEYS_ONLY, written only when the
  * subject is first seen) so the reconciler can list every subject without a scan.
+ * Log items carry `gsi2pk = FEED#{hour of recordedAt}` / `gsi2sk = {recordedAt}#{subject}#{sequence}`:
+ * the `feed` index, every accepted event in acceptance order, one partition per hour.
  */
 export const EVENTS_TABLE = {
   id: 'Events',
   partitionKey: 'pk',
   sortKey: 'sk',
-  globalIndexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' }],
+  globalIndexes: [
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
+    { name: 'feed', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+  ],
 } as const satisfies TableDefinition;
 
 /**
@@ -158,6 +163,9 @@ export const keys = {
   head: (subject: string) => ({ pk: `S#${subject}`, sk: 'HEAD' }),
   eventId: (source: string, id: string) => ({ pk: `E#${JSON.stringify([source, id])}`, sk: 'ID' }),
   subjectShard: (subject: string) => `SUBJECTS#${shardOf(subject)}`,
+  /** Feed bucket of a recordedAt instant (`2026-11-30T09:15:00.123000000Z` → `FEED#2026-11-30T09`). */
+  feedBucket: (recordedAt: string) => `FEED#${recordedAt.slice(0, 13)}`,
+  feedSort: (recordedAt: string, subject: string, sequence: number) => `${recordedAt}#${subject}#${padSequence(sequence)}`,
   status: (subject: string) => ({ pk: statusPartition(subject), sk: 'STATUS' }),
   statusPartition,
   stateKey: (subject: string, key: string) => ({ pk: statusPartition(subject), sk: `K#${key}` }),

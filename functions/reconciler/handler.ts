@@ -5,7 +5,8 @@ import { createTracker } from '../../src/runtime.ts';
 const tracker = createTracker(loadConfig());
 
 export const handler = async () => {
-  const report = await tracker.reconcile();
+  const [report, notifications] = await Promise.all([tracker.reconcile(), tracker.reconcileNotifications()]);
   if (report.requeued.length > 0) tracker.logger.warn('re-queued lagging subjects', { ...report });
-  return report;
+  if (notifications.requeued.length > 0) tracker.logger.warn('re-queued subjects lagging their notifications', { ...notifications });
+  return { ...report, notifications };
 };

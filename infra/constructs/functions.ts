@@ -4,9 +4,14 @@
  *   State, manages API keys and rate-limit counters (Keys), enqueues catch-up work for the
  *   projector, reads the admin key's secret.
  * - projector: consumes the Projector queue; reads Events, writes State.
- * - reconciler: every minute, finds subjects whose projection lags (Events gsi1 vs State) and
- *   re-enqueues them.
- * Every function gets all three resource names, since `src/config.ts` requires them at start;
+ * - reconciler: every minute, finds subjects whose projection or notifications lag (Events gsi1 vs
+ *   State and the Notify watermarks) and re-enqueues them.
+ * - notifier: consumes the Notifier queue; reads Events, writes deliveries and watermarks (Notify),
+ *   sends one message per new delivery to the Delivery queue.
+ * - deliverer: consumes the Delivery queue; signs and POSTs webhooks, records attempts (Notify),
+ *   re-sends delayed retries to its queue and exhausted deliveries to its dead-letter queue.
+ * - retrySweeper: every minute, re-enqueues deliveries whose due time passed (waits over 15 min).
+ * Every function gets every resource name, since `src/config.ts` requires them at start;
  * the IAM grants, not the environment, decide what each may touch.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -18,7 +23,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EVENTS_TABLE, KEYS_TABLE, PROJECTOR_QUEUE, STATE_TABLE } from '../../src/tables.ts';
+import { DELIVERY_QUEUE, EVENTS_TABLE, KEYS_TABLE, NOTIFIER_QUEUE, NOTIFY_TABLE, PROJECTOR_QUEUE, STATE_TABLE } from '../../src/tables.ts';
 import type { Stage } from '../settings.ts';
 import type { TableId } from './tables.ts';
 import type { QueueId, WorkQueue } from './queues.ts';
@@ -40,6 +45,10 @@ export class TrackerFunctions extends Construct {
   readonly projector: TrackerFunction;
   readonly reconciler: TrackerFunction;
   readonly reconcileSchedule: Rule;
+  readonly notifier: TrackerFunction;
+  readonly deliverer: TrackerFunction;
+  readonly retrySweeper: TrackerFunction;
+  readonly sweepSchedule: Rule;
 
   constructor(scope: Construct, id: string, props: TrackerFunctionsProps) {
     super(scope, id);
@@ -47,6 +56,9 @@ export class TrackerFunctions extends Construct {
     const state = props.tables[STATE_TABLE.id];
     const apiKeys = props.tables[KEYS_TABLE.id];
     const projectorQueue = props.queues[PROJECTOR_QUEUE.id];
+    const notify = props.tables[NOTIFY_TABLE.id];
+    const notifierQueue = props.queues[NOTIFIER_QUEUE.id];
+    const deliveryQueue = props.queues[DELIVERY_QUEUE.id];
     const common = {
       logRetention: props.logRetention,
       removalPolicy: props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -56,6 +68,10 @@ export class TrackerFunctions extends Construct {
       STATE_TABLE: state.tableName,
       KEYS_TABLE: apiKeys.tableName,
       PROJECTOR_QUEUE_URL: projectorQueue.queue.queueUrl,
+      NOTIFY_TABLE: notify.tableName,
+      NOTIFIER_QUEUE_URL: notifierQueue.queue.queueUrl,
+      DELIVERY_QUEUE_URL: deliveryQueue.queue.queueUrl,
+      DELIVERY_DLQ_URL: deliveryQueue.deadLetterQueue.queueUrl,
     };
 
     this.api = new TrackerFunction(this, 'Api', {
@@ -73,6 +89,10 @@ export class TrackerFunctions extends Construct {
     apiKeys.grantReadWriteData(this.api.fn);
     projectorQueue.queue.grantSendMessages(this.api.fn);
     props.adminKey.grantRead(this.api.fn);
+    // Subscriptions (create, list, delete), the delivery log, replay (creates deliveries, enqueues them).
+    notify.grantReadWriteData(this.api.fn);
+    notifierQueue.queue.grantSendMessages(this.api.fn);
+    deliveryQueue.queue.grantSendMessages(this.api.fn);
 
     this.projector = new TrackerFunction(this, 'Projector', {
       ...common,
@@ -105,6 +125,8 @@ export class TrackerFunctions extends Construct {
     events.grantReadData(this.reconciler.fn);
     state.grantReadData(this.reconciler.fn);
     projectorQueue.queue.grantSendMessages(this.reconciler.fn);
+    notify.grant(this.reconciler.fn, 'dynamodb:BatchGetItem'); // notify watermarks
+    notifierQueue.queue.grantSendMessages(this.reconciler.fn);
     this.reconcileSchedule = new Rule(this, 'ReconcileSchedule', {
       description: 'Runs the GPU Policy Tracker reconciler every minute',
       schedule: Schedule.rate(Duration.minutes(1)),
@@ -112,10 +134,68 @@ export class TrackerFunctions extends Construct {
       targets: [new LambdaFunction(this.reconciler.fn, { retryAttempts: 0 })],
     });
 
-    for (const fn of [this.api, this.projector, this.reconciler]) {
-      acknowledgeTableIndexWildcards(fn, [events, state]); // Keys has no index, so no wildcard
-    }
+    this.notifier = new TrackerFunction(this, 'Notifier', {
+      ...common,
+      name: 'notifier',
+      description: 'GPU Policy Tracker notifier: fans each subject\'s new events out to matching webhook subscriptions',
+      timeout: Duration.seconds(NOTIFIER_QUEUE.consumerTimeoutSeconds),
+      memorySize: 512,
+      environment,
+    });
+    events.grantReadData(this.notifier.fn);
+    // Subscriptions (index query), watermarks (batch get, conditional update), deliveries (conditional put, get).
+    notify.grant(this.notifier.fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    deliveryQueue.queue.grantSendMessages(this.notifier.fn);
+    this.notifier.fn.addEventSource(sqsSource(notifierQueue));
+
+    this.deliverer = new TrackerFunction(this, 'Deliverer', {
+      ...common,
+      name: 'deliverer',
+      description: 'GPU Policy Tracker webhook delivery: one signed POST attempt per message, retries scheduled',
+      timeout: Duration.seconds(DELIVERY_QUEUE.consumerTimeoutSeconds),
+      memorySize: 512,
+      environment,
+    });
+    // Reads a delivery and its subscription, claims and records attempts, disables a subscription on 410.
+    notify.grant(this.deliverer.fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    deliveryQueue.queue.grantSendMessages(this.deliverer.fn);
+    deliveryQueue.deadLetterQueue.grantSendMessages(this.deliverer.fn);
+    this.deliverer.fn.addEventSource(sqsSource(deliveryQueue));
+
+    this.retrySweeper = new TrackerFunction(this, 'RetrySweeper', {
+      ...common,
+      name: 'retry-sweeper',
+      description: 'GPU Policy Tracker retry sweeper: re-enqueues webhook deliveries whose due time has passed',
+      timeout: Duration.seconds(50),
+      memorySize: 256,
+      environment,
+    });
+    notify.grant(this.retrySweeper.fn, 'dynamodb:Query', 'dynamodb:UpdateItem');
+    deliveryQueue.queue.grantSendMessages(this.retrySweeper.fn);
+    this.sweepSchedule = new Rule(this, 'SweepSchedule', {
+      description: 'Runs the GPU Policy Tracker webhook retry sweeper every minute',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.retrySweeper.fn, { retryAttempts: 0 })],
+    });
+
+    // Keys has no index, so no wildcard.
+    acknowledgeTableIndexWildcards(this.api, [events, state, notify]);
+    acknowledgeTableIndexWildcards(this.projector, [events, state]);
+    acknowledgeTableIndexWildcards(this.reconciler, [events, state, notify]);
+    acknowledgeTableIndexWildcards(this.notifier, [events, notify]);
+    acknowledgeTableIndexWildcards(this.deliverer, [notify]);
+    acknowledgeTableIndexWildcards(this.retrySweeper, [notify]);
   }
+}
+
+/** An SQS trigger with the batch settings of its definition in `src/tables.ts` and partial batch responses. */
+function sqsSource({ queue, definition }: WorkQueue): SqsEventSource {
+  return new SqsEventSource(queue, {
+    batchSize: definition.batchSize,
+    ...(definition.maxBatchingWindowSeconds > 0 ? { maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds) } : {}),
+    maxConcurrency: definition.maxConcurrency,
+    reportBatchItemFailures: true,
+  });
 }
 
 /**

@@ -51,6 +51,8 @@ export function buildAppendItems(table: string, groups: readonly AppendGroup[]):
           Item: {
             ...keys.log(group.subject, event.sequence),
             type: event.type, source: event.source, id: event.id, recordedAt: event.recordedAt,
+            gsi2pk: keys.feedBucket(parseInstant(event.recordedAt)!),
+            gsi2sk: keys.feedSort(parseInstant(event.recordedAt)!, group.subject, event.sequence),
             event: JSON.stringify(event),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -111,6 +113,32 @@ export function createDynamoEventLog(doc: DynamoDBDocumentClient, table: string)
         limit,
       );
       return items.map((item) => JSON.parse(String(item.event)) as StoredEvent);
+    },
+
+    async feedBucket(bucket, after, before, limit) {
+      if (after >= before) return [];
+      const items = await queryAll(
+        doc,
+        {
+          TableName: table,
+          IndexName: EVENTS_TABLE.globalIndexes[1].name,
+          KeyConditionExpression: after ? 'gsi2pk = :b AND gsi2sk BETWEEN :after AND :before' : 'gsi2pk = :b AND gsi2sk < :before',
+          ExpressionAttributeValues: { ':b': `FEED#${bucket}`, ':before': before, ...(after ? { ':after': after } : {}) },
+          ProjectionExpression: 'event, gsi2sk',
+        },
+        // BETWEEN is inclusive: one more, then drop the item equal to `after`.
+        after ? limit + 1 : limit,
+      );
+      return items
+        .filter((item) => item.gsi2sk !== after && String(item.gsi2sk) < before)
+        .slice(0, limit)
+        .map((item) => ({ key: String(item.gsi2sk), event: JSON.parse(String(item.event)) as StoredEvent }));
+    },
+
+    async firstRecordedAt() {
+      const firsts = await Promise.all((await this.subjects()).map((s) => this.read(s, { after: 0, limit: 1 })));
+      const times = firsts.flat().map((e) => parseInstant(e.recordedAt)!).sort();
+      return times[0];
     },
 
     async subjects() {

@@ -21,11 +21,15 @@ import {
 import type { Access } from '../services/access.ts';
 import type { Ingest } from '../services/ingest.ts';
 import type { Queries } from '../services/queries.ts';
+import { mountApiDocs } from './api-docs.ts';
 import { MAX_BODY_BYTES, readCloudEvents } from './cloudevents-http.ts';
+import { mountDashboard } from './dashboard/routes.ts';
+import { type FeedRouteDeps, mountFeedRoutes } from './feed-routes.ts';
 import { problemResponse } from './problem.ts';
+import { type SubscriptionRouteDeps, mountSubscriptionRoutes } from './subscription-routes.ts';
 import { encodeCursor, foldFilterOf, parseQuery, querySchemas } from './query-params.ts';
 
-export interface AppDeps {
+export interface AppDeps extends FeedRouteDeps, SubscriptionRouteDeps {
   ingest: Ingest;
   queries: Queries;
   access: Access;
@@ -123,6 +127,8 @@ export function createApp(deps: AppDeps) {
     return cached(c, await deps.queries.mou(pathId(c.req.param('id')), foldFilterOf(q)));
   });
 
+  mountFeedRoutes(app, deps);
+
   const smallBody = bodyLimit({ maxSize: MAX_SMALL_BODY_BYTES, onError: () => { throw new PayloadTooLargeError(MAX_SMALL_BODY_BYTES); } });
 
   app.post('/v1/keys', smallBody, async (c) => {
@@ -143,6 +149,10 @@ export function createApp(deps: AppDeps) {
     return c.json(await deps.access.revokeKey(id));
   });
 
+  mountSubscriptionRoutes(app, deps, { requireRole, parseBody, smallBody });
+
+  mountApiDocs(app);
+  mountDashboard(app);
   return app;
 }
 

@@ -48,7 +48,7 @@ export type SubscriptionView = Omit<Subscription, 'secret'>;
 export const subscriptionView = ({ secret: _secret, ...view }: Subscription): SubscriptionView => view;
 
 /** Whether a subscription wants an event: a type pattern matches and, when recipients are listed, its subject is one. */
-export function wants(sub: Pick<Subscription, 'types' | 'recipients'>, event: Pick<StoredEvent, 'type' | 'subject'>): boolean {
+export function wants(sub: Pick<Subscription, 'types' | 'recipients'>, event: { type: string; subject: string }): boolean {
   if (!sub.types.some((pattern) => matchesPattern(pattern, event.type))) return false;
   return sub.recipients.length === 0 || sub.recipients.some((id) => event.subject === `recipients/${id}`);
 }

@@ -38,6 +38,9 @@ export interface IngestDeps {
   clock: Clock;
   /** Called when the enqueue after a successful write fails (the reconciler will repair it). */
   onEnqueueError?: (error: unknown, subjects: readonly string[]) => void;
+  /** Milliseconds from stamping `recordedAt` to commit beyond which the feed's settled horizon may be passed. */
+  slowCommitMs?: number;
+  onSlowCommit?: (subject: string, elapsedMs: number) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -198,7 +201,10 @@ class Lane {
       event: { ...w.item.event, sequence: expectedSequence + i + 1, recordedAt: formatMillis(recordedAt) } as StoredEvent,
     }));
     try {
+      const stampedAt = Date.now();
       await this.deps.log.append([{ subject: this.subject, expectedSequence, events: stored }]);
+      const elapsed = Date.now() - stampedAt;
+      if (this.deps.slowCommitMs !== undefined && elapsed > this.deps.slowCommitMs) this.deps.onSlowCommit?.(this.subject, elapsed);
     } catch (error) {
       this.head = undefined;
       if (error instanceof ConcurrentUpdateError) return [...fresh, ...followers.map((f) => f.waiter)];

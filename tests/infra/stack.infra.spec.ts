@@ -20,7 +20,7 @@ import type { TrackerFunction } from '../../infra/constructs/tracker-function.ts
 import { createTrackerApp, type TrackerApp } from '../../infra/tracker-app.ts';
 import type { TrackerStack } from '../../infra/tracker-stack.ts';
 import { loadConfig } from '../../src/config.ts';
-import { EVENTS_TABLE, PROJECTOR_QUEUE, QUEUES, STATE_TABLE, TABLES } from '../../src/tables.ts';
+import { DELIVERY_QUEUE, EVENTS_TABLE, NOTIFIER_QUEUE, NOTIFY_TABLE, PROJECTOR_QUEUE, QUEUES, STATE_TABLE, TABLES } from '../../src/tables.ts';
 import { BUNDLE_BUDGET_BYTES } from './bundle-budgets.ts';
 import { runtimeImports } from './bundle-imports.ts';
 import { type Statement, allows, resourceName } from './iam-statements.ts';
@@ -61,8 +61,14 @@ describe('tracker stack (dev)', () => {
   let stack: TrackerStack;
   let template: Template;
   /** `<Logical.Arn>`-style names of the resources, as `resourceName` renders template references. */
-  let arn: { events: string; state: string; queue: string; dlq: string; secret: string };
-  let fns: { api: TrackerFunction; projector: TrackerFunction; reconciler: TrackerFunction };
+  let arn: {
+    events: string; state: string; queue: string; dlq: string; secret: string;
+    notify: string; notifierQueue: string; deliveryQueue: string; deliveryDlq: string;
+  };
+  let fns: {
+    api: TrackerFunction; projector: TrackerFunction; reconciler: TrackerFunction;
+    notifier: TrackerFunction; deliverer: TrackerFunction; 'retry-sweeper': TrackerFunction;
+  };
 
   /** Logical ID of a construct's CloudFormation resource. */
   const id = (construct: IConstruct): string =>
@@ -80,13 +86,20 @@ describe('tracker stack (dev)', () => {
     dev = synth();
     stack = dev.stack;
     template = dev.template;
-    fns = { api: stack.functions.api, projector: stack.functions.projector, reconciler: stack.functions.reconciler };
+    fns = {
+      api: stack.functions.api, projector: stack.functions.projector, reconciler: stack.functions.reconciler,
+      notifier: stack.functions.notifier, deliverer: stack.functions.deliverer, 'retry-sweeper': stack.functions.retrySweeper,
+    };
     arn = {
       events: `<${id(stack.tables.byId.Events)}.Arn>`,
       state: `<${id(stack.tables.byId.State)}.Arn>`,
       queue: `<${id(stack.queues.byId.Projector.queue)}.Arn>`,
       dlq: `<${id(stack.queues.byId.Projector.deadLetterQueue)}.Arn>`,
       secret: `<${id(stack.adminKey.secret)}>`,
+      notify: `<${id(stack.tables.byId.Notify)}.Arn>`,
+      notifierQueue: `<${id(stack.queues.byId.Notifier.queue)}.Arn>`,
+      deliveryQueue: `<${id(stack.queues.byId.Delivery.queue)}.Arn>`,
+      deliveryDlq: `<${id(stack.queues.byId.Delivery.deadLetterQueue)}.Arn>`,
     };
   }, SYNTH_TIMEOUT);
 
@@ -113,7 +126,7 @@ describe('tracker stack (dev)', () => {
 
     it('api reads the admin key secret; no other function can', () => {
       expect(allows(statementsOf(fns.api), 'secretsmanager:GetSecretValue', arn.secret)).toBe(true);
-      for (const fn of [fns.projector, fns.reconciler]) {
+      for (const fn of [fns.projector, fns.reconciler, fns.notifier, fns.deliverer, fns['retry-sweeper']]) {
         expect(allows(statementsOf(fn), 'secretsmanager:GetSecretValue', arn.secret)).toBe(false);
       }
     });
@@ -147,6 +160,66 @@ describe('tracker stack (dev)', () => {
       }
       expect(allows(s, 'sqs:SendMessage', arn.queue)).toBe(true);
       expect(allows(s, 'sqs:ReceiveMessage', arn.queue)).toBe(false);
+    });
+
+    it('api manages subscriptions (Notify), enqueues for the notifier and, for replays, the delivery queue', () => {
+      const s = statementsOf(fns.api);
+      for (const action of [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+        expect(allows(s, action, arn.notify), action).toBe(true);
+      }
+      for (const index of NOTIFY_TABLE.globalIndexes) expect(allows(s, 'dynamodb:Query', `${arn.notify}/index/${index.name}`), index.name).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.notifierQueue)).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryQueue)).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryDlq)).toBe(false);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+        expect(allows(s, action, arn.notifierQueue), action).toBe(false);
+        expect(allows(s, action, arn.deliveryQueue), action).toBe(false);
+      }
+    });
+
+    it('notifier reads Events, writes Notify, consumes its queue and sends only to the delivery queue', () => {
+      const s = statementsOf(fns.notifier);
+      for (const action of READ) expect(allows(s, action, arn.events), action).toBe(true);
+      for (const action of WRITE) expect(allows(s, action, arn.events), action).toBe(false);
+      for (const action of [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem']) expect(allows(s, action, arn.notify), action).toBe(true);
+      for (const action of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) expect(allows(s, action, arn.notify), action).toBe(false);
+      for (const action of READ) expect(allows(s, action, arn.state), action).toBe(false);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
+        expect(allows(s, action, arn.notifierQueue), action).toBe(true);
+      }
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryQueue)).toBe(true);
+      for (const queue of [arn.queue, arn.notifierQueue, arn.deliveryDlq]) expect(allows(s, 'sqs:SendMessage', queue), queue).toBe(false);
+    });
+
+    it('deliverer reads and updates Notify only, consumes the delivery queue, re-sends to it and to its dead-letter queue', () => {
+      const s = statementsOf(fns.deliverer);
+      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) expect(allows(s, action, arn.notify), action).toBe(true);
+      for (const action of ['dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']) expect(allows(s, action, arn.notify), action).toBe(false);
+      for (const table of [arn.events, arn.state]) for (const action of READ) expect(allows(s, action, table), action).toBe(false);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage']) expect(allows(s, action, arn.deliveryQueue), action).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryQueue)).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryDlq)).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.queue)).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.notifierQueue)).toBe(false);
+    });
+
+    it('retry sweeper queries the due index, updates Notify and sends to the delivery queue, nothing else', () => {
+      const s = statementsOf(fns['retry-sweeper']);
+      expect(allows(s, 'dynamodb:Query', `${arn.notify}/index/due`)).toBe(true);
+      expect(allows(s, 'dynamodb:UpdateItem', arn.notify)).toBe(true);
+      for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem']) expect(allows(s, action, arn.notify), action).toBe(false);
+      for (const table of [arn.events, arn.state]) expect(allows(s, 'dynamodb:Query', table)).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryQueue)).toBe(true);
+      expect(allows(s, 'sqs:ReceiveMessage', arn.deliveryQueue)).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryDlq)).toBe(false);
+    });
+
+    it('reconciler reads notify watermarks and sends to the notifier queue', () => {
+      const s = statementsOf(fns.reconciler);
+      expect(allows(s, 'dynamodb:BatchGetItem', arn.notify)).toBe(true);
+      for (const action of WRITE) expect(allows(s, action, arn.notify), action).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.notifierQueue)).toBe(true);
+      expect(allows(s, 'sqs:SendMessage', arn.deliveryQueue)).toBe(false);
     });
 
     it('no statement uses a wildcard action or a "*" resource, and no role has managed policies', () => {
@@ -194,6 +267,10 @@ describe('tracker stack (dev)', () => {
           STATE_TABLE: { Ref: id(stack.tables.byId.State) },
           KEYS_TABLE: { Ref: id(stack.tables.byId.Keys) },
           PROJECTOR_QUEUE_URL: { Ref: id(stack.queues.byId.Projector.queue) },
+          NOTIFY_TABLE: { Ref: id(stack.tables.byId.Notify) },
+          NOTIFIER_QUEUE_URL: { Ref: id(stack.queues.byId.Notifier.queue) },
+          DELIVERY_QUEUE_URL: { Ref: id(stack.queues.byId.Delivery.queue) },
+          DELIVERY_DLQ_URL: { Ref: id(stack.queues.byId.Delivery.deadLetterQueue) },
           POWERTOOLS_SERVICE_NAME: 'gpu-policy-tracker',
           POWERTOOLS_METRICS_NAMESPACE: 'GpuPolicyTracker',
           NODE_OPTIONS: '--enable-source-maps',
@@ -221,6 +298,34 @@ describe('tracker stack (dev)', () => {
         ScalingConfig: { MaximumConcurrency: PROJECTOR_QUEUE.maxConcurrency },
       });
       expect(functionProps(fns.projector).Timeout).toBe(PROJECTOR_QUEUE.consumerTimeoutSeconds);
+    });
+
+    it('notifier and deliverer consume their queues with partial batch responses and the settings of src/tables.ts', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: id(fns.notifier.fn) },
+        EventSourceArn: { 'Fn::GetAtt': [id(stack.queues.byId.Notifier.queue), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: NOTIFIER_QUEUE.batchSize,
+        MaximumBatchingWindowInSeconds: NOTIFIER_QUEUE.maxBatchingWindowSeconds,
+        ScalingConfig: { MaximumConcurrency: NOTIFIER_QUEUE.maxConcurrency },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: id(fns.deliverer.fn) },
+        EventSourceArn: { 'Fn::GetAtt': [id(stack.queues.byId.Delivery.queue), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: DELIVERY_QUEUE.batchSize,
+        ScalingConfig: { MaximumConcurrency: DELIVERY_QUEUE.maxConcurrency },
+      });
+      expect(functionProps(fns.notifier).Timeout).toBe(NOTIFIER_QUEUE.consumerTimeoutSeconds);
+      expect(functionProps(fns.deliverer).Timeout).toBe(DELIVERY_QUEUE.consumerTimeoutSeconds);
+    });
+
+    it('retry sweeper runs every minute', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(fns['retry-sweeper'].fn), 'Arn'] } })],
+      });
     });
 
     it('reconciler runs every minute', () => {
@@ -258,6 +363,10 @@ describe('tracker stack (dev)', () => {
             STATE_TABLE: 'state',
             KEYS_TABLE: 'keys',
             PROJECTOR_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/projector',
+            NOTIFY_TABLE: 'notify',
+            NOTIFIER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/notifier',
+            DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
+            DELIVERY_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-dlq',
             TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin-AbCdEf',
             RECONCILE_GRACE_SECONDS: '30',
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

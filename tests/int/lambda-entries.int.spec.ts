@@ -25,14 +25,17 @@ beforeAll(async () => {
   [dynamo, sqsLocal] = await Promise.all([startDynamoDbLocal({ inMemory: true }), startSqsLocal()]);
   const env = {
     EVENTS_TABLE: 'lambda-events', STATE_TABLE: 'lambda-state', KEYS_TABLE: 'lambda-keys', PROJECTOR_QUEUE_URL: 'pending',
+    NOTIFY_TABLE: 'lambda-notify', NOTIFIER_QUEUE_URL: 'pending', DELIVERY_QUEUE_URL: 'pending', DELIVERY_DLQ_URL: 'pending',
     TRACKER_ADMIN_KEY: 'lambda-test-admin-key-0123456789',
     DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint, AWS_REGION: 'us-east-1',
   };
   clients = createClients(loadConfig(env));
-  await createTables(clients.dynamodb, { Events: env.EVENTS_TABLE, State: env.STATE_TABLE, Keys: env.KEYS_TABLE });
-  queueUrl = (await createQueues(clients.sqs, 'lambda')).Projector.url;
+  await createTables(clients.dynamodb, { Events: env.EVENTS_TABLE, State: env.STATE_TABLE, Keys: env.KEYS_TABLE, Notify: env.NOTIFY_TABLE });
+  const queues = await createQueues(clients.sqs, 'lambda');
+  queueUrl = queues.Projector.url;
   // The entries read their configuration once, at module load, from the environment.
-  Object.assign(process.env, env, { PROJECTOR_QUEUE_URL: queueUrl, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  Object.assign(process.env, env, { PROJECTOR_QUEUE_URL: queueUrl,
+    NOTIFIER_QUEUE_URL: queues.Notifier.url, DELIVERY_QUEUE_URL: queues.Delivery.url, DELIVERY_DLQ_URL: queues.Delivery.dlqUrl, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
 });
 afterAll(async () => {
   await sqsLocal?.stop();

@@ -23,7 +23,7 @@ import { startPoller } from '../../local/poller.ts';
 import { PROJECTOR_QUEUE, TABLES } from '../../src/tables.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const names = { Events: 'test-events', State: 'test-state', Keys: 'test-keys' };
+const names = { Events: 'test-events', State: 'test-state', Keys: 'test-keys', Notify: 'test-notify' };
 
 let dynamo: DynamoDbLocal;
 let sqsLocal: SqsLocal;
@@ -94,13 +94,14 @@ describe('DynamoDB Local + createTables', () => {
         { AttributeName: def.partitionKey, KeyType: 'HASH' },
         { AttributeName: def.sortKey, KeyType: 'RANGE' },
       ]);
+      // DynamoDB lists indexes in no particular order: compare them by name.
       const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((gsi) => ({
         name: gsi.IndexName,
         keys: gsi.KeySchema,
         projection: gsi.Projection?.ProjectionType,
-      }));
+      })).sort((a, b) => String(a.name).localeCompare(String(b.name)));
       expect(indexes).toEqual(
-        def.globalIndexes.map((gsi) => ({
+        [...def.globalIndexes].sort((a, b) => a.name.localeCompare(b.name)).map((gsi) => ({
           name: gsi.name,
           keys: [
             { AttributeName: gsi.partitionKey, KeyType: 'HASH' },

@@ -10,13 +10,15 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
-import { createQueues, createTables, type ProvisionedQueue } from '../../local/provision.ts';
+import { createQueues, createTables, type ProvisionedQueue, type QueueId } from '../../local/provision.ts';
 import { startSqsLocal, type SqsLocal } from '../../local/sqs-local.ts';
 import { createApp, type App } from '../../src/app/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { contentHash } from '../../src/domain/canonical.ts';
 import type { StoredEvent, TrackerEvent } from '../../src/domain/event-schema.ts';
 import { createClients, createTracker, type Clients, type Tracker } from '../../src/runtime.ts';
+import { createWebhooks, type Webhooks } from '../../src/runtime-delivery.ts';
+import type { Clock } from '../../src/ports.ts';
 
 export interface Emulators {
   dynamo: DynamoDbLocal;
@@ -30,6 +32,7 @@ export async function startEmulators(): Promise<Emulators> {
   const clients = createClients(
     loadConfig({
       EVENTS_TABLE: 'unused', STATE_TABLE: 'unused', KEYS_TABLE: 'unused', PROJECTOR_QUEUE_URL: 'unused',
+      NOTIFY_TABLE: 'unused', NOTIFIER_QUEUE_URL: 'unused', DELIVERY_QUEUE_URL: 'unused', DELIVERY_DLQ_URL: 'unused',
       DYNAMODB_ENDPOINT: dynamo.endpoint, SQS_ENDPOINT: sqsLocal.endpoint,
     }),
   );
@@ -49,8 +52,12 @@ export interface TestTracker {
   prefix: string;
   config: Config;
   tracker: Tracker;
+  /** Subscriptions, notifier, delivery worker and retry sweeper of the same tracker. */
+  webhooks: Webhooks;
   app: App;
   queue: ProvisionedQueue;
+  /** Every queue of `QUEUES` (the projector's is also `queue`). */
+  queues: Record<QueueId, ProvisionedQueue>;
   /** Errors that reached the app's `onError` without being a `TrackerError` (would be 500s). */
   unexpected: unknown[];
 }
@@ -62,31 +69,40 @@ export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const asAdmin = { authorization: `Bearer ${ADMIN_KEY}` } as const;
 
 /** A tracker on fresh tables and queues, so tests never see each other's data. */
-export async function newTracker(emu: Emulators, env: Record<string, string> = {}): Promise<TestTracker> {
+export async function newTracker(emu: Emulators, env: Record<string, string> = {}, clock?: Clock): Promise<TestTracker> {
   const prefix = `t${++counter}-${randomBytes(3).toString('hex')}`;
-  const names = { Events: `${prefix}-events`, State: `${prefix}-state`, Keys: `${prefix}-keys` };
+  const names = { Events: `${prefix}-events`, State: `${prefix}-state`, Keys: `${prefix}-keys`, Notify: `${prefix}-notify` };
   await createTables(emu.clients.dynamodb, names);
-  const { Projector } = await createQueues(emu.clients.sqs, prefix);
+  const queues = await createQueues(emu.clients.sqs, prefix);
+  const { Projector } = queues;
   const config = loadConfig({
     EVENTS_TABLE: names.Events,
     STATE_TABLE: names.State,
     KEYS_TABLE: names.Keys,
     PROJECTOR_QUEUE_URL: Projector.url,
+    NOTIFY_TABLE: names.Notify,
+    NOTIFIER_QUEUE_URL: queues.Notifier.url,
+    DELIVERY_QUEUE_URL: queues.Delivery.url,
+    DELIVERY_DLQ_URL: queues.Delivery.dlqUrl,
     TRACKER_ADMIN_KEY: ADMIN_KEY,
     DYNAMODB_ENDPOINT: emu.dynamo.endpoint,
     SQS_ENDPOINT: emu.sqsLocal.endpoint,
     ...env,
   });
-  const tracker = createTracker(config, emu.clients);
+  const tracker = createTracker(config, emu.clients, clock);
+  const webhooks = createWebhooks(config, emu.clients, clock);
   const unexpected: unknown[] = [];
   const app = createApp({
     ingest: tracker.ingest,
     queries: tracker.queries,
     access: tracker.access,
+    subscriptions: webhooks.subscriptions,
+    feed: tracker.feed,
+    streamMaxSeconds: tracker.streamMaxSeconds,
     readsRequireKey: tracker.readsRequireKey,
     onUnexpectedError: (e) => unexpected.push(e),
   });
-  return { prefix, config, tracker, app, queue: Projector, unexpected };
+  return { prefix, config, tracker, webhooks, app, queue: Projector, queues, unexpected };
 }
 
 /** Every item of a table, sorted by key, for before/after comparisons. */
