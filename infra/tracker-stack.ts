@@ -57,6 +57,7 @@ export class TrackerStack extends Stack {
         Notifier: this.functions.notifier.fn,
         Deliverer: this.functions.deliverer.fn,
         RetrySweeper: this.functions.retrySweeper.fn,
+        Stream: this.functions.stream.fn,
       },
       queues: Object.values(this.queues.byId),
       tables: Object.values(this.tables.byId),
@@ -66,6 +67,10 @@ export class TrackerStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the tracker API', value: this.api.stage.url });
+    new CfnOutput(this, 'StreamUrl', {
+      description: 'Base URL for GET /v1/stream (Server-Sent Events over Lambda response streaming)',
+      value: this.functions.streamUrl.url,
+    });
     new CfnOutput(this, 'AdminKeySecretArn', {
       description: 'Secrets Manager secret holding the admin key (aws secretsmanager get-secret-value --secret-id <arn>)',
       value: this.adminKey.secret.secretArn,

@@ -20,6 +20,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Policy } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { type FunctionUrl, FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -48,6 +49,9 @@ export class TrackerFunctions extends Construct {
   readonly notifier: TrackerFunction;
   readonly deliverer: TrackerFunction;
   readonly retrySweeper: TrackerFunction;
+  /** `GET /v1/stream` behind a response-streaming Function URL (HTTP APIs cannot stream). */
+  readonly stream: TrackerFunction;
+  readonly streamUrl: FunctionUrl;
   readonly sweepSchedule: Rule;
 
   constructor(scope: Construct, id: string, props: TrackerFunctionsProps) {
@@ -178,6 +182,23 @@ export class TrackerFunctions extends Construct {
       targets: [new LambdaFunction(this.retrySweeper.fn, { retryAttempts: 0 })],
     });
 
+    // Server-Sent Events need response streaming, which API Gateway HTTP APIs do not offer: the
+    // stream gets its own function behind a Function URL. Reads are public by contract (AuthType
+    // NONE); the app still checks keys when TRACKER_READS_REQUIRE_KEY is set. Each response lasts
+    // 14 min, under the 15 min Lambda limit; clients resume with Last-Event-ID.
+    this.stream = new TrackerFunction(this, 'Stream', {
+      ...common,
+      name: 'stream',
+      description: 'GPU Policy Tracker live stream (Server-Sent Events over Lambda response streaming)',
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+      environment: { ...environment, STREAM_MAX_SECONDS: '840', TRACKER_ADMIN_SECRET_ARN: props.adminKey.secretArn },
+    });
+    events.grantReadData(this.stream.fn);
+    apiKeys.grantReadWriteData(this.stream.fn); // key lookups and rate-limit counters of keyed readers
+    props.adminKey.grantRead(this.stream.fn);
+    this.streamUrl = this.stream.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.RESPONSE_STREAM });
+
     // Keys has no index, so no wildcard.
     acknowledgeTableIndexWildcards(this.api, [events, state, notify]);
     acknowledgeTableIndexWildcards(this.projector, [events, state]);
@@ -185,6 +206,7 @@ export class TrackerFunctions extends Construct {
     acknowledgeTableIndexWildcards(this.notifier, [events, notify]);
     acknowledgeTableIndexWildcards(this.deliverer, [notify]);
     acknowledgeTableIndexWildcards(this.retrySweeper, [notify]);
+    acknowledgeTableIndexWildcards(this.stream, [events]);
   }
 }
 

@@ -10,4 +10,6 @@ export const BUNDLE_BUDGET_BYTES = {
   notifier: 600_000,
   deliverer: 600_000,
   'retry-sweeper': 600_000,
+  stream: 800_000, // the same app as api
+
 } as const;

@@ -67,7 +67,7 @@ describe('tracker stack (dev)', () => {
   };
   let fns: {
     api: TrackerFunction; projector: TrackerFunction; reconciler: TrackerFunction;
-    notifier: TrackerFunction; deliverer: TrackerFunction; 'retry-sweeper': TrackerFunction;
+    notifier: TrackerFunction; deliverer: TrackerFunction; 'retry-sweeper': TrackerFunction; stream: TrackerFunction;
   };
 
   /** Logical ID of a construct's CloudFormation resource. */
@@ -89,6 +89,7 @@ describe('tracker stack (dev)', () => {
     fns = {
       api: stack.functions.api, projector: stack.functions.projector, reconciler: stack.functions.reconciler,
       notifier: stack.functions.notifier, deliverer: stack.functions.deliverer, 'retry-sweeper': stack.functions.retrySweeper,
+      stream: stack.functions.stream,
     };
     arn = {
       events: `<${id(stack.tables.byId.Events)}.Arn>`,
@@ -143,6 +144,26 @@ describe('tracker stack (dev)', () => {
       }
       expect(allows(s, 'sqs:SendMessage', '*')).toBe(false);
       expect(s.some((st) => st.Effect === 'Allow' && [st.Action].flat().includes('sqs:SendMessage'))).toBe(false);
+    });
+
+    it('stream reads the feed index of Events, writes no Events or State item and sends to no queue', () => {
+      const s = statementsOf(fns.stream);
+      expect(allows(s, 'dynamodb:Query', `${arn.events}/index/feed`)).toBe(true);
+      for (const action of WRITE) expect(allows(s, action, arn.events)).toBe(false);
+      for (const action of [...READ, ...WRITE]) expect(allows(s, action, arn.state)).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.queue)).toBe(false);
+      expect(allows(s, 'sqs:SendMessage', arn.notifierQueue)).toBe(false);
+    });
+
+    it('stream is served by a public Function URL with response streaming and lasts under the 15 min limit', () => {
+      template.hasResourceProperties('AWS::Lambda::Url', {
+        TargetFunctionArn: { 'Fn::GetAtt': [id(fns.stream.fn), 'Arn'] },
+        AuthType: 'NONE',
+        InvokeMode: 'RESPONSE_STREAM',
+      });
+      const props = functionProps(fns.stream);
+      expect(props.Timeout).toBe(900);
+      expect(Number(props.Environment.Variables.STREAM_MAX_SECONDS)).toBeLessThan(props.Timeout);
     });
 
     it('reconciler queries the Events gsi1 index, reads State, sends to the queue and writes no table', () => {
@@ -354,7 +375,9 @@ describe('tracker stack (dev)', () => {
     it('bundles load as ES modules in Node and export a handler function', () => {
       for (const [name, fn] of Object.entries(fns)) {
         const file = join(assetDir(dev.outdir, functionProps(fn).Code.S3Key), 'index.mjs');
-        const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.handler);`;
+        // The Lambda runtime provides `awslambda` to response-streaming handlers; stand it in as the runtime would.
+        const runtimeGlobals = 'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };';
+        const script = `${runtimeGlobals} const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.handler);`;
         const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
           env: {
             PATH: process.env.PATH,
