@@ -3,6 +3,8 @@ import { loadLocalConfig } from '../src/config.ts';
 import { adminKeyFile, resolveAdminKey } from './admin-key.ts';
 import { startLocalStack } from './stack.ts';
 
+// The machines run Node 20 (README); the SDK's notice about its future Node 22 floor is known.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const config = loadLocalConfig();
 const admin = resolveAdminKey(config.TRACKER_DATA_DIR, config.TRACKER_ADMIN_KEY);
 if (admin.generated) {
