@@ -3,11 +3,11 @@
  * built from the same definitions (src/tables.ts) and handlers as the AWS stack. `npm start` and the
  * end-to-end tests both start it from here.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../src/app/app.ts';
+import { createTrackerApp } from '../src/api-runtime.ts';
 import { loadConfig } from '../src/config.ts';
 import { createProjectorHandler } from '../src/consumers/projector-handler.ts';
 import { validateEvent, type TrackerEvent } from '../src/domain/event-schema.ts';
@@ -44,9 +44,30 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   tracker: Tracker;
-  queueUrls: { projector: string; projectorDlq: string; notifier: string; delivery: string; deliveryDlq: string };
+  queueUrls: { projector: string; projectorDlq: string; notifier: string; notifierDlq: string; delivery: string; deliveryDlq: string };
+  /**
+   * Stops DynamoDB Local (`signal`, default SIGTERM; SIGKILL for a crash) and starts it again on the
+   * same port and data directory after `downMs`; everything else keeps running and sees the outage.
+   * Only with `dataDir` (in-memory tables would be lost). For fault tests.
+   */
+  restartDynamoDb(options?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Physical table names of the local stack. */
+export const LOCAL_TABLES = { Events: 'tracker-events', State: 'tracker-state', Keys: 'tracker-keys', Notify: 'tracker-notify' } as const;
+
+/**
+ * `$TRACKER_DATA_DIR/stack.json` while a stack runs on that directory: its process id and endpoints, so
+ * that tools (`npm run rebuild`) can use the running DynamoDB Local instead of starting a second one.
+ */
+export interface StackMarker {
+  pid: number;
+  url: string;
+  dynamodbEndpoint: string;
+  tables: typeof LOCAL_TABLES;
+}
+export const stackMarkerFile = (dataDir: string) => join(dataDir, 'stack.json');
 
 export const EVENTS_DIR = resolve(import.meta.dirname, '..', 'events');
 
@@ -73,15 +94,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
   try {
-    const dynamo = await startDynamoDbLocal(
-      options.dataDir ? { dbPath: join(options.dataDir, 'dynamodb') } : { inMemory: true },
-    );
+    const storage = options.dataDir ? { dbPath: join(options.dataDir, 'dynamodb') } : { inMemory: true };
+    let dynamo = await startDynamoDbLocal(storage);
     stops.push(() => dynamo.stop());
     const sqsLocal = await startSqsLocal();
     stops.push(() => sqsLocal.stop());
     log(`DynamoDB Local on ${dynamo.endpoint}, SQS emulator on ${sqsLocal.endpoint}`);
 
-    const names = { Events: 'tracker-events', State: 'tracker-state', Keys: 'tracker-keys', Notify: 'tracker-notify' };
+    const names = LOCAL_TABLES;
     const bootstrap = createClients(loadConfig({
       EVENTS_TABLE: names.Events, STATE_TABLE: names.State, KEYS_TABLE: names.Keys, PROJECTOR_QUEUE_URL: 'pending',
       NOTIFY_TABLE: names.Notify, NOTIFIER_QUEUE_URL: 'pending', DELIVERY_QUEUE_URL: 'pending', DELIVERY_DLQ_URL: 'pending',
@@ -142,22 +162,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     let ready = false;
-    const app = createApp({
-      ingest: tracker.ingest,
-      queries: tracker.queries,
-      access: tracker.access,
-      subscriptions: webhooks.subscriptions,
-      feed: tracker.feed,
-      streamMaxSeconds: tracker.streamMaxSeconds,
-      readsRequireKey: tracker.readsRequireKey,
-      ready: () => ready,
-      onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
-    });
+    const app = createTrackerApp(tracker, webhooks.subscriptions, { ready: () => ready });
     const server = await new Promise<ReturnType<typeof serve>>((done) => {
       const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, () => done(s));
     });
     stops.push(() => new Promise<void>((done) => server.close(() => done())));
     const { port } = server.address() as AddressInfo;
+    if (options.dataDir) {
+      const marker: StackMarker = { pid: process.pid, url: `http://127.0.0.1:${port}`, dynamodbEndpoint: dynamo.endpoint, tables: names };
+      writeFileSync(stackMarkerFile(options.dataDir), `${JSON.stringify(marker, null, 2)}\n`);
+      stops.push(async () => rmSync(stackMarkerFile(options.dataDir!), { force: true }));
+    }
     ready = true;
 
     return {
@@ -165,7 +180,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tracker,
       queueUrls: {
         projector: queues.Projector.url, projectorDlq: queues.Projector.dlqUrl,
-        notifier: queues.Notifier.url, delivery: queues.Delivery.url, deliveryDlq: queues.Delivery.dlqUrl,
+        notifier: queues.Notifier.url, notifierDlq: queues.Notifier.dlqUrl, delivery: queues.Delivery.url, deliveryDlq: queues.Delivery.dlqUrl,
+      },
+      async restartDynamoDb({ signal = 'SIGTERM', downMs = 0 } = {}) {
+        if (!options.dataDir) throw new Error('restartDynamoDb needs a dataDir: in-memory tables would be lost');
+        if (signal !== 'SIGTERM') process.kill(dynamo.pid, signal);
+        await dynamo.stop();
+        await new Promise((r) => setTimeout(r, downMs));
+        dynamo = await startDynamoDbLocal({ ...storage, port: dynamo.port });
       },
       stop: stopAll,
     };

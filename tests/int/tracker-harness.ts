@@ -12,7 +12,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createQueues, createTables, type ProvisionedQueue, type QueueId } from '../../local/provision.ts';
 import { startSqsLocal, type SqsLocal } from '../../local/sqs-local.ts';
-import { createApp, type App } from '../../src/app/app.ts';
+import type { App } from '../../src/app/app.ts';
+import { createTrackerApp } from '../../src/api-runtime.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { contentHash } from '../../src/domain/canonical.ts';
 import type { StoredEvent, TrackerEvent } from '../../src/domain/event-schema.ts';
@@ -92,16 +93,7 @@ export async function newTracker(emu: Emulators, env: Record<string, string> = {
   const tracker = createTracker(config, emu.clients, clock);
   const webhooks = createWebhooks(config, emu.clients, clock);
   const unexpected: unknown[] = [];
-  const app = createApp({
-    ingest: tracker.ingest,
-    queries: tracker.queries,
-    access: tracker.access,
-    subscriptions: webhooks.subscriptions,
-    feed: tracker.feed,
-    streamMaxSeconds: tracker.streamMaxSeconds,
-    readsRequireKey: tracker.readsRequireKey,
-    onUnexpectedError: (e) => unexpected.push(e),
-  });
+  const app = createTrackerApp(tracker, webhooks.subscriptions, { onUnexpectedError: (e) => unexpected.push(e) });
   return { prefix, config, tracker, webhooks, app, queue: Projector, queues, unexpected };
 }
 
