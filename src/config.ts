@@ -40,7 +40,12 @@ const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  return parseEnv(ConfigSchema, env);
+}
+
+/** Parses the environment with a schema, failing fast with every bad setting named. */
+function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${detail}`);
@@ -61,10 +66,5 @@ const LocalConfigSchema = z.object({
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
 export function loadLocalConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
-  const parsed = LocalConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${detail}`);
-  }
-  return parsed.data;
+  return parseEnv(LocalConfigSchema, env);
 }

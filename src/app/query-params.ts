@@ -10,40 +10,42 @@ import { ValidationError } from '../errors.ts';
 
 const TimeTravel = { asOf: DateTime.optional(), knownAt: DateTime.optional() };
 
-/** Opaque history cursor: base64url of `{"s": sequence}`. */
-export const encodeCursor = (sequence: number) => Buffer.from(JSON.stringify({ s: sequence })).toString('base64url');
+/**
+ * An opaque cursor: base64url of a small JSON payload checked by `payload`. `schema` decodes a
+ * query value (400 "is not a cursor this API returned" when it is not one), `encode` makes one.
+ */
+export function opaqueCursor<P extends z.ZodType>(payload: P, maxLength = 512) {
+  return {
+    encode: (value: z.input<P>) => Buffer.from(JSON.stringify(value)).toString('base64url'),
+    schema: z
+      .string()
+      .max(maxLength)
+      .transform((text, ctx) => {
+        let decoded: unknown;
+        try {
+          decoded = JSON.parse(Buffer.from(text, 'base64url').toString());
+        } catch {
+          decoded = undefined;
+        }
+        const parsed = payload.safeParse(decoded);
+        if (parsed.success) return parsed.data as z.output<P>;
+        ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+        return z.NEVER;
+      }),
+  };
+}
 
-const Cursor = z
-  .string()
-  .max(64)
-  .transform((text, ctx) => {
-    try {
-      const { s } = JSON.parse(Buffer.from(text, 'base64url').toString()) as { s: unknown };
-      if (Number.isSafeInteger(s) && (s as number) >= 0) return s as number;
-    } catch {
-      /* reported below */
-    }
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-    return z.NEVER;
-  });
+/** History cursor: `{"s": sequence}`. */
+const historyCursor = opaqueCursor(z.object({ s: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).transform((v) => v.s), 64);
+export const encodeCursor = (sequence: number) => historyCursor.encode({ s: sequence });
+const Cursor = historyCursor.schema;
 
-/** Opaque feed cursor: base64url of `{"b": hour bucket, "k": last key}`. */
-export const encodeFeedCursor = (p: { bucket: string; key: string }) =>
-  Buffer.from(JSON.stringify({ b: p.bucket, k: p.key })).toString('base64url');
-
-export const FeedCursor = z
-  .string()
-  .max(512)
-  .transform((text, ctx) => {
-    try {
-      const { b, k } = JSON.parse(Buffer.from(text, 'base64url').toString()) as { b: unknown; k: unknown };
-      if (typeof b === 'string' && /^\d{4}-\d\d-\d\dT\d\d$/.test(b) && typeof k === 'string' && k.length <= 300) return { bucket: b, key: k };
-    } catch {
-      /* reported below */
-    }
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-    return z.NEVER;
-  });
+/** Feed cursor: `{"b": hour bucket, "k": last key}`. */
+const feedCursor = opaqueCursor(
+  z.object({ b: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d$/), k: z.string().max(300) }).transform((v) => ({ bucket: v.b, key: v.k })),
+);
+export const encodeFeedCursor = (p: { bucket: string; key: string }) => feedCursor.encode({ b: p.bucket, k: p.key });
+export const FeedCursor = feedCursor.schema;
 
 export const querySchemas = {
   status: z.strictObject(TimeTravel),

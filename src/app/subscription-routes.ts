@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { Principal, Role } from '../domain/access.ts';
 import { NewSubscriptionRequest, ReplayRequest } from '../domain/webhooks.ts';
 import type { Caller, Subscriptions } from '../services/subscriptions.ts';
-import { parseQuery } from './query-params.ts';
+import { opaqueCursor, parseQuery } from './query-params.ts';
 
 type Env = { Variables: { principal: Principal } };
 
@@ -19,25 +19,14 @@ export interface SubscriptionRouteDeps {
 /** The app's own checks, handed in so that this module does not import the app. */
 export interface RouteHelpers {
   requireRole: (c: Context<Env>, ...roles: Role[]) => void;
-  parseBody: <S extends z.ZodType>(schema: S, text: string) => z.infer<S>;
+  parseBody: <S extends z.ZodType>(schema: S, c: Context<Env>) => Promise<z.infer<S>>;
   smallBody: MiddlewareHandler;
 }
 
-/** Opaque delivery-log cursor: base64url of `{"k": sort key}`. */
-const encodeDeliveryCursor = (key: string) => Buffer.from(JSON.stringify({ k: key })).toString('base64url');
-const DeliveryCursor = z
-  .string()
-  .max(400)
-  .transform((text, ctx) => {
-    try {
-      const { k } = JSON.parse(Buffer.from(text, 'base64url').toString()) as { k: unknown };
-      if (typeof k === 'string' && k.length > 0 && k.length <= 200) return k;
-    } catch {
-      /* reported below */
-    }
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-    return z.NEVER;
-  });
+/** Delivery-log cursor: `{"k": sort key}`. */
+const deliveryCursor = opaqueCursor(z.object({ k: z.string().min(1).max(200) }).transform((v) => v.k), 400);
+const encodeDeliveryCursor = (key: string) => deliveryCursor.encode({ k: key });
+const DeliveryCursor = deliveryCursor.schema;
 /** Query of the delivery log (exported for the OpenAPI document). */
 export const DeliveriesQuery = z.strictObject({
   after: DeliveryCursor.optional(),
@@ -56,7 +45,7 @@ export function mountSubscriptionRoutes(app: Hono<Env>, deps: SubscriptionRouteD
 
   app.post('/v1/subscriptions', smallBody, async (c) => {
     const caller = callerOf(c);
-    const request = parseBody(NewSubscriptionRequest, await c.req.text());
+    const request = await parseBody(NewSubscriptionRequest, c);
     return c.json(await deps.subscriptions.create(caller, request), 201);
   });
 
@@ -79,7 +68,7 @@ export function mountSubscriptionRoutes(app: Hono<Env>, deps: SubscriptionRouteD
 
   app.post('/v1/subscriptions/:id/replay', smallBody, async (c) => {
     const caller = callerOf(c);
-    const { since } = parseBody(ReplayRequest, await c.req.text());
+    const { since } = await parseBody(ReplayRequest, c);
     return c.json(await deps.subscriptions.replay(caller, c.req.param('id'), since), 202);
   });
 }
