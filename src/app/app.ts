@@ -16,13 +16,14 @@ import {
   PayloadTooLargeError,
   ServiceUnavailableError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.ts';
 import type { Access } from '../services/access.ts';
 import type { Ingest } from '../services/ingest.ts';
 import type { Queries } from '../services/queries.ts';
 import { mountApiDocs } from './api-docs.ts';
-import { MAX_BODY_BYTES, readCloudEvents } from './cloudevents-http.ts';
+import { MAX_BODY_BYTES, mediaTypeOf, readCloudEvents } from './cloudevents-http.ts';
 import { mountDashboard } from './dashboard/routes.ts';
 import { type FeedRouteDeps, mountFeedRoutes } from './feed-routes.ts';
 import { problemResponse } from './problem.ts';
@@ -133,7 +134,7 @@ export function createApp(deps: AppDeps) {
 
   app.post('/v1/keys', smallBody, async (c) => {
     requireRole(c, 'admin');
-    const request = parseBody(NewKeyRequest, await c.req.text());
+    const request = await parseBody(NewKeyRequest, c);
     return c.json(await deps.access.createKey(request), 201);
   });
 
@@ -163,11 +164,13 @@ function requireRole(c: Context<Env>, ...roles: Role[]): void {
   if (!roles.includes(role)) throw new ForbiddenError(`This route needs a key with role ${roles.join(' or ')}; this key is a ${role} key.`);
 }
 
-/** A small JSON body validated with its schema; 400 naming each bad field. */
-function parseBody<S extends z.ZodType>(schema: S, text: string): z.infer<S> {
+/** A small JSON body validated with its schema: 415 unless it is `application/json`, 400 naming each bad field. */
+async function parseBody<S extends z.ZodType>(schema: S, c: Context<Env>): Promise<z.infer<S>> {
+  const media = mediaTypeOf(c.req.header('content-type'));
+  if (media !== 'application/json') throw new UnsupportedMediaTypeError(`Content-Type must be application/json; got '${media || 'none'}'.`);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(await c.req.text());
   } catch (error) {
     throw new ValidationError(`The body is not valid JSON: ${(error as Error).message}`);
   }

@@ -56,6 +56,8 @@ const SAFE = 9007199254740991;
 /** Constraints worth reading: pattern, lengths, bounds, format, default. */
 function constraintsOf(schema: Json | undefined): string {
   if (!schema) return '';
+  const union = (schema.anyOf ?? schema.oneOf) as Json[] | undefined;
+  if (union) return union.map(constraintsOf).filter(Boolean).join('; ');
   const parts: string[] = [];
   const add = (label: string, value: unknown) => parts.push(`${label} <code>${escape(String(value))}</code>`);
   if (schema.format) add('format', schema.format);
@@ -169,6 +171,7 @@ export function docsHtml(doc: OpenApiDocument, stylesheetUrl: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(info.title as string)} – reference</title>
 <link rel="stylesheet" href="${escape(stylesheetUrl)}">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <nav aria-label="Contents"><p><strong>${escape(info.title as string)}</strong> ${escape(info.version as string)}</p>
@@ -195,6 +198,9 @@ export const DOCS_CSS = `:root { color-scheme: light dark; --fg: #1b1f24; --mute
 body { margin: 0; display: grid; grid-template-columns: 18rem 1fr; font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 nav { position: sticky; top: 0; height: 100vh; overflow: auto; padding: 1rem; border-right: 1px solid var(--line); font-size: 13px; }
 nav ol, nav ul { padding-left: 1rem; }
+nav li li { list-style: none; margin: .15rem 0; }
+nav li li a { display: flex; gap: .4rem; align-items: baseline; text-decoration: none; overflow-wrap: anywhere; }
+nav .method { min-width: 4.2em; font-size: 10px; flex: none; }
 main { padding: 1rem 2rem 4rem; max-width: 70rem; min-width: 0; }
 a { color: #0969da; }
 @media (prefers-color-scheme: dark) { a { color: #58a6ff; } }

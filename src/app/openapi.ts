@@ -12,6 +12,7 @@ import { NewSubscriptionRequest, ReplayRequest } from '../domain/webhooks.ts';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from './cloudevents-http.ts';
 import { querySchemas } from './query-params.ts';
 import * as R from './response-schemas.ts';
+import { DeliveriesQuery } from './subscription-routes.ts';
 
 type Json = Record<string, unknown>;
 export type OpenApiDocument = Json & { paths: Record<string, Record<string, Json>>; components: Json & { schemas: Record<string, Json> } };
@@ -168,15 +169,6 @@ function statusRead(op: { operationId: string; summary: string; description?: st
   };
 }
 
-/**
- * Query of `GET /v1/subscriptions/{id}/deliveries`, as `subscription-routes.ts` declares it (it does
- * not export its schema; the int test samples it at and beyond its limits).
- */
-const DeliveriesQuery = z.strictObject({
-  after: z.string().max(400).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
-
 const recipientId = pathParameter('id', EntityId, 'Recipient id');
 const subscriptionId = pathParameter('id', R.SubscriptionId, 'Subscription id');
 
@@ -295,7 +287,7 @@ function paths(): Record<string, Record<string, Json>> {
         tags: ['keys'], operationId: 'createKey', summary: 'Create an API key (admin)', security: KEYED,
         description: '`sources`, `subjects` and `types` take exact values or a trailing `*`. The key is shown once.',
         requestBody: { required: true, content: jsonContent('NewKeyRequest') },
-        responses: { 201: ok('NewApiKey', 'Created; the key is in `key`, shown only now'), ...problems(400, 403, 413), ...V1_ERRORS },
+        responses: { 201: ok('NewApiKey', 'Created; the key is in `key`, shown only now'), ...problems(400, 403, 413, 415), ...V1_ERRORS },
       },
       get: {
         tags: ['keys'], operationId: 'listKeys', summary: 'List API keys without secrets (admin)', security: KEYED,
@@ -314,7 +306,7 @@ function paths(): Record<string, Record<string, Json>> {
         tags: ['subscriptions'], operationId: 'createSubscription', summary: 'Subscribe a webhook URL (subscriber or admin)', security: KEYED,
         description: 'The URL must be https and must not resolve to a loopback, private, link-local or metadata address. The signing secret is shown once. See the `notification` webhook for what is sent.',
         requestBody: { required: true, content: jsonContent('NewSubscriptionRequest') },
-        responses: { 201: ok('NewSubscription', 'Created; the secret is shown only now'), ...problems(400, 403, 413), ...V1_ERRORS },
+        responses: { 201: ok('NewSubscription', 'Created; the secret is shown only now'), ...problems(400, 403, 413, 415), ...V1_ERRORS },
       },
       get: {
         tags: ['subscriptions'], operationId: 'listSubscriptions', summary: 'This key’s subscriptions (all of them for admins)', security: KEYED,
@@ -345,7 +337,7 @@ function paths(): Record<string, Record<string, Json>> {
         tags: ['subscriptions'], operationId: 'replaySubscription', summary: 'Send again the notifications of events recorded since a time', security: KEYED,
         parameters: [subscriptionId],
         requestBody: { required: true, content: jsonContent('ReplayRequest') },
-        responses: { 202: ok('ReplayReport', 'Replay started'), ...problems(400, 403, 404, 413), ...V1_ERRORS },
+        responses: { 202: ok('ReplayReport', 'Replay started'), ...problems(400, 403, 404, 413, 415), ...V1_ERRORS },
       },
     },
     '/openapi.json': {

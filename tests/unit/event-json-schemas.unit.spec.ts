@@ -1,13 +1,15 @@
 /**
  * `events/schemas/` (JSON Schema 2020-12 of every event type, generated from the zod schemas by
- * `npm run schemas`): the committed files are current, every CloudEvent under `events/` validates
- * against its type's schema, and the schemas refuse what the API refuses.
+ * `npm run schemas`): the committed files are current, every CloudEvent under `events/` (and every
+ * row of its CSV examples, as `tracker post` reads them) validates against its type's schema, and
+ * the schemas refuse what the API refuses.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { readEventFile } from '../../cli/tracker/event-files.ts';
 import { eventSchemaFiles } from '../../src/domain/event-json-schemas.ts';
 import { EVENT_TYPES, validateEvent } from '../../src/domain/event-schema.ts';
 
@@ -36,7 +38,17 @@ function cloudEventsIn(dir: string): { file: string; event: Record<string, unkno
     });
 }
 
-const ALL_EVENTS = ['seed', 'demo', 'samples'].flatMap(cloudEventsIn);
+/** The events the spreadsheet examples under events/csv/ become (`tracker post`). */
+function csvEvents(): { file: string; event: Record<string, unknown> }[] {
+  return readdirSync(join(EVENTS, 'csv'))
+    .filter((n) => n.endsWith('.csv'))
+    .flatMap((n) => readEventFile(join(EVENTS, 'csv', n), { offset: '+09:00' }).map((r) => {
+      expect(r.errors, `csv/${n} ${r.row}`).toBeUndefined();
+      return { file: `csv/${n}`, event: r.event as unknown as Record<string, unknown> };
+    }));
+}
+
+const ALL_EVENTS = [...['seed', 'demo', 'samples'].flatMap(cloudEventsIn), ...csvEvents()];
 
 describe('events/schemas', () => {
   it('are current: npm run schemas regenerates exactly the committed files', () => {
@@ -52,7 +64,7 @@ describe('events/schemas', () => {
     expect(Object.keys(eventSchemaFiles()).sort()).toEqual([...EVENT_TYPES.map((t) => `${t}.schema.json`), 'cloudevent.schema.json'].sort());
   });
 
-  it('accept every CloudEvent under events/ (seed, demo, samples), as the API does', () => {
+  it('accept every CloudEvent under events/ (seed, demo, samples, and the rows of csv/), as the API does', () => {
     const ajv = validator();
     expect(ALL_EVENTS.length).toBeGreaterThan(20);
     for (const type of EVENT_TYPES) expect(ALL_EVENTS.some((e) => e.event.type === type), `a sample of ${type}`).toBe(true);
