@@ -6,12 +6,14 @@ import { type AppDeps, createApp } from './app/app.ts';
 import { loadConfig } from './config.ts';
 import { createTracker, type Tracker } from './runtime.ts';
 import { createNotifications } from './runtime-notifications.ts';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { count, observeIngest } from './telemetry.ts';
 
 /** The app over a tracker's services; `extra` carries what differs between hosts. */
 export function createTrackerApp(
   tracker: Tracker,
   subscriptions: AppDeps['subscriptions'],
-  extra: Pick<AppDeps, 'ready' | 'onUnexpectedError'> = {},
+  extra: Partial<Pick<AppDeps, 'ingest' | 'ready' | 'onUnexpectedError' | 'onRefused'>> = {},
 ) {
   return createApp({
     ingest: tracker.ingest,
@@ -26,9 +28,23 @@ export function createTrackerApp(
   });
 }
 
-/** Lambda: configuration read once, clients built once. */
-export function createApiApp() {
+/** Lambda: configuration read once, clients built once; ingest outcomes counted and logged when `metrics` is given. */
+export function createApiApp(metrics?: Metrics) {
   const config = loadConfig();
   const tracker = createTracker(config);
-  return createTrackerApp(tracker, createNotifications(config, tracker.clients).subscriptions);
+  const subscriptions = createNotifications(config, tracker.clients).subscriptions;
+  if (!metrics) return createTrackerApp(tracker, subscriptions);
+  return createTrackerApp(tracker, subscriptions, {
+    ingest: async (events) => {
+      const results = await tracker.ingest(events);
+      observeIngest(metrics, tracker.logger, results, events.map((e) => e.subject));
+      return results;
+    },
+    onRefused: (error, c) => {
+      if (c.req.method !== 'POST' || c.req.path !== '/v1/events') return;
+      const indexes = new Set(((error.extra.errors ?? []) as { index: number }[]).map((e) => e.index));
+      count(metrics, 'EventsRejected', Math.max(1, indexes.size));
+      tracker.logger.info('events refused', { status: error.status, problem: error.slug, events: indexes.size });
+    },
+  });
 }

@@ -1,5 +1,8 @@
-/** Lambda entry of the HTTP API: the Hono app behind API Gateway. Wiring only. */
+/** Lambda entry of the HTTP API: the Hono app behind API Gateway, with metrics. Wiring only. */
 import { handle } from 'hono/aws-lambda';
 import { createApiApp } from '../../src/api-runtime.ts';
+import { createMetrics, publishingMetrics } from '../../src/telemetry.ts';
 
-export const handler = handle(createApiApp());
+const metrics = createMetrics();
+
+export const handler = publishingMetrics(metrics, handle(createApiApp(metrics)));

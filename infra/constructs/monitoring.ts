@@ -12,6 +12,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  Metric,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -21,6 +22,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { WorkQueue } from './queues.ts';
+import { METRICS_NAMESPACE } from './tracker-function.ts';
+import type { MetricName } from '../../src/telemetry.ts';
 
 /** How long projector work may wait before the tracker's status pages are called stale. */
 const QUEUE_AGE_ALARM = Duration.minutes(5);
@@ -172,6 +175,21 @@ export class TrackerMonitoring extends Construct {
         left: props.tables.map((t) =>
           t.metric('ConditionalCheckFailedRequests', { period: PERIOD, statistic: 'Sum', label: t.node.id }),
         ),
+        width: 12,
+      }),
+    );
+    // The functions' own metrics (Powertools, EMF; names in src/telemetry.ts).
+    const own = (name: MetricName) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: 'gpu-policy-tracker' }, statistic: 'Sum', period: PERIOD });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Events: accepted, duplicate, conflict, rejected, projected',
+        left: (['EventsAccepted', 'EventsDuplicate', 'EventsConflict', 'EventsRejected', 'EventsProjected'] as const).map(own),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Webhooks: delivered, retrying, failed',
+        left: (['WebhooksDelivered', 'WebhooksRetrying', 'WebhooksFailed'] as const).map(own),
         width: 12,
       }),
     );

@@ -15,6 +15,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  TrackerError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -39,6 +40,8 @@ export interface AppDeps extends FeedRouteDeps, SubscriptionRouteDeps {
   /** Whether every part (tables, queues, consumers) is ready. */
   ready?: () => boolean | Promise<boolean>;
   onUnexpectedError?: (error: unknown, c: Context) => void;
+  /** Every refused request (a 4xx problem), e.g. to count rejected events. */
+  onRefused?: (error: TrackerError, c: Context) => void;
 }
 
 type Env = { Variables: { principal: Principal } };
@@ -50,7 +53,9 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((error, c) => {
-    if (!(error instanceof Error && 'status' in error && 'slug' in error)) deps.onUnexpectedError?.(error, c);
+    if (error instanceof TrackerError) {
+      if (error.status < 500) deps.onRefused?.(error, c);
+    } else deps.onUnexpectedError?.(error, c);
     return problemResponse(c, error);
   });
   app.notFound(() => {
