@@ -1,187 +1,185 @@
 /**
- * Core pipeline figures on the local stack: DynamoDB capacity units per event at ingest and at
- * projection, SQS requests per event, and lag from an accepted POST to visible status at a steady
- * rate. `--quick` runs a few seconds (part of `npm test`, so the benchmark cannot rot).
- *
- *   npm run bench            # full run, writes bench/results.json
- *   npm run bench -- --quick
+ * Ingest throughput and cost per event: events posted by concurrent clients (one by one or in
+ * batches), timed from the first POST to the moment every touched recipient's status shows its
+ * last sequence; the meter's counts over the same window, until the notifier has caught up and
+ * the pipeline is quiet. In the same run, the raw DynamoDB Local `PutItem` rate at the same
+ * concurrency is the local ceiling the pipeline is compared with.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { startLocalStack } from '../local/stack.ts';
-import { Meter } from './meter.ts';
-import { randomEvents } from '../tests/support/random-events.ts';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  ResourceInUseException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { TrackerEvent } from '../src/domain/event-schema.ts';
+import type { BenchStack } from './harness.ts';
+import { type CostFigures, type PathFunction, TABLE_SHORT_NAMES, costOf } from './pricing.ts';
+import { round } from './stats.ts';
+import { transactWriteUnits } from './capacity.ts';
 
-export interface PipelineFigures {
+const RAW_TABLE = 'bench-raw-puts';
+
+export interface IngestRun {
   events: number;
-  mode: 'single' | 'batched';
-  ingestWruPerEvent: number;
-  ingestRruPerEvent: number;
-  projectionWruPerEvent: number;
-  projectionRruPerEvent: number;
-  sqsRequestsPerEvent: number;
-  sqsSendRequestsPerEvent: number;
-  dynamodbRequestsPerEvent: number;
+  requests: number;
+  eventsPerSec: number;
+  seconds: number;
+  retries: number;
+  cost: CostFigures;
 }
 
-export interface LagFigures {
-  ratePerSec: number;
-  events: number;
-  statusP50Ms: number;
-  statusP99Ms: number;
-  statusMaxMs: number;
-  /** Status polls that failed at the socket (retried); reported, not hidden. */
-  watcherResets: number;
+export interface IngestOptions {
+  /** Events per request; 1 posts single structured events. */
+  batchSize: number;
+  clients: number;
+  memoryMb: Record<string, number>;
+  /** Stop taking new requests after this long (the events not posted are left out). */
+  maxSeconds?: number;
+  /** Quiet time that ends the measured window (default 1000 ms). */
+  quietMs?: number;
+  /** Invocation durations to price Lambda compute with (from `calibrate`); the measured ones otherwise. */
+  durationsMs?: Record<PathFunction, number>;
 }
 
-const percentile = (xs: number[], p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-};
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
-
-/** A reporter key for every source, subject and type: the realistic path (auth + rate limit). */
-async function reporterKey(url: string): Promise<string> {
-  const res = await fetch(`${url}/v1/keys`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ name: 'bench', role: 'reporter', sources: ['*'], subjects: ['*'], types: ['*'], rateLimitPerMinute: 100_000 }),
-  });
-  return ((await res.json()) as { key: string }).key;
-}
-
-let reporter = ADMIN_KEY;
-
-async function post(url: string, body: unknown, batch: boolean) {
-  const res = await fetch(`${url}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': batch ? 'application/cloudevents-batch+json' : 'application/cloudevents+json',
-      authorization: `Bearer ${reporter}`,
-    },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 202) throw new Error(`POST ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { results: { sequence: number; status: string }[] };
-}
-
-async function waitProjected(url: string, recipients: string[], expected: Map<string, number>) {
-  for (const id of recipients) {
-    for (;;) {
-      const status = (await (await fetch(`${url}/v1/recipients/${id}`)).json()) as { sequence?: number };
-      if ((status.sequence ?? 0) >= (expected.get(id) ?? 0)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-export async function measureCost(mode: 'single' | 'batched', count: number, seed: number): Promise<PipelineFigures> {
-  const stack = await startLocalStack({ seed: '0', adminKey: ADMIN_KEY });
-  try {
-    const meter = new Meter();
-    meter.attach(stack.tracker.clients.dynamodb, stack.tracker.clients.sqs);
-    reporter = await reporterKey(stack.url);
-    const events = randomEvents({ seed, count, recipients: 8, retractionShare: 0.02, prefix: `cost-${mode}` });
-    const recipients = [...new Set(events.map((e) => e.subject.slice('recipients/'.length)))];
-    const heads = new Map<string, number>();
-    meter.reset();
-    const clients = 8;
-    const size = mode === 'batched' ? 25 : 1;
-    const chunks: (typeof events)[] = [];
-    for (let i = 0; i < events.length; i += size) chunks.push(events.slice(i, i + size));
-    await Promise.all(
-      Array.from({ length: clients }, async (_, c) => {
-        for (let i = c; i < chunks.length; i += clients) {
-          const out = await post(stack.url, size === 1 ? chunks[i]![0] : chunks[i], size > 1);
-          chunks[i]!.forEach((e, j) => {
-            const id = e.subject.slice('recipients/'.length);
-            heads.set(id, Math.max(heads.get(id) ?? 0, out.results[j]!.sequence));
-          });
-        }
-      }),
-    );
-    await waitProjected(stack.url, recipients, heads);
-    // Let the pollers finish deleting what they handled, then read the meter.
-    await new Promise((r) => setTimeout(r, 1500));
-    const readsOfStatus = meter.requests.get('dynamodb:GetItemCommand') ?? 0;
-    return {
-      events: count,
-      mode,
-      // Ingest: the log (Events) plus the key lookup and rate-limit counter (Keys).
-      ingestWruPerEvent: round((meter.unitsOf('tracker-events', 'write') + meter.unitsOf('tracker-keys', 'write')) / count, 3),
-      ingestRruPerEvent: round((meter.unitsOf('tracker-events', 'read') + meter.unitsOf('tracker-keys', 'read')) / count, 3),
-      projectionWruPerEvent: round(meter.unitsOf('tracker-state', 'write') / count, 3),
-      projectionRruPerEvent: round(meter.unitsOf('tracker-state', 'read') / count, 3),
-      sqsRequestsPerEvent: round(meter.total('sqs:') / count, 3),
-      sqsSendRequestsPerEvent: round((meter.requests.get('sqs:SendMessageBatchCommand') ?? 0) / count, 3),
-      dynamodbRequestsPerEvent: round((meter.total('dynamodb:') - readsOfStatus) / count, 3),
-    };
-  } finally {
-    await stack.stop();
-  }
-}
-
-/** Posts single events at a steady rate; a watcher per recipient notes when each sequence becomes visible. */
-export async function measureLag(ratePerSec: number, seconds: number, seed: number): Promise<LagFigures> {
-  const stack = await startLocalStack({ seed: '0', adminKey: ADMIN_KEY });
-  try {
-    reporter = await reporterKey(stack.url);
-    const events = randomEvents({ seed, count: ratePerSec * seconds, recipients: 4, retractionShare: 0, prefix: 'lag' });
-    const recipients = [...new Set(events.map((e) => e.subject.slice('recipients/'.length)))];
-    const accepted = new Map<string, number>(); // `${recipient}#${seq}` → ms
-    const visible = new Map<string, number>();
-    let done = false;
-    let resets = 0;
-    const watchers = recipients.map(async (id) => {
-      let seen = 0;
-      while (!done || seen < Math.max(0, ...[...accepted.keys()].filter((k) => k.startsWith(`${id}#`)).map((k) => Number(k.split('#')[1])))) {
-        const status = (await fetch(`${stack.url}/v1/recipients/${id}`).then((r) => r.json(), (error: unknown) => {
-          resets++;
-          if (resets > 100) throw error;
-          return {};
-        })) as { sequence?: number };
-        const now = performance.now();
-        for (let s = seen + 1; s <= (status.sequence ?? 0); s++) visible.set(`${id}#${s}`, now);
-        seen = Math.max(seen, status.sequence ?? 0);
-        await new Promise((r) => setTimeout(r, 5));
+/** Posts `events` from `clients` concurrent loops and measures throughput and cost. */
+export async function measureIngest(b: BenchStack, events: readonly TrackerEvent[], options: IngestOptions): Promise<IngestRun> {
+  const chunks: TrackerEvent[][] = [];
+  for (let i = 0; i < events.length; i += options.batchSize) chunks.push(events.slice(i, i + options.batchSize));
+  const subjects = [...new Set(events.map((e) => e.subject))];
+  const before = b.meter.snapshot();
+  let apiTotalMs = 0;
+  let requests = 0;
+  let retries = 0;
+  let next = 0;
+  const start = performance.now();
+  const stopAt = start + (options.maxSeconds ?? Infinity) * 1000;
+  let posted = 0;
+  await Promise.all(
+    Array.from({ length: options.clients }, async () => {
+      while (next < chunks.length && performance.now() < stopAt) {
+        const chunk = chunks[next++]!;
+        posted += chunk.length;
+        const out = await b.post(options.batchSize === 1 ? chunk[0]! : chunk);
+        apiTotalMs += out.ms;
+        requests += 1 + out.retries;
+        retries += out.retries;
       }
-    });
-    const start = performance.now();
-    await Promise.all(
-      events.map(async (event, i) => {
-        const due = start + (i * 1000) / ratePerSec;
-        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-        const out = await post(stack.url, event, false);
-        accepted.set(`${event.subject.slice('recipients/'.length)}#${out.results[0]!.sequence}`, performance.now());
-      }),
-    );
-    done = true;
-    await Promise.all(watchers);
-    const lags = [...accepted].map(([k, t]) => Math.max(0, (visible.get(k) ?? NaN) - t));
-    return {
-      ratePerSec,
-      events: events.length,
-      statusP50Ms: round(percentile(lags, 50), 1),
-      statusP99Ms: round(percentile(lags, 99), 1),
-      statusMaxMs: round(Math.max(...lags), 1),
-      watcherResets: resets,
-    };
-  } finally {
-    await stack.stop();
+    }),
+  );
+  const done = await b.projected(subjects);
+  await b.settle(options.quietMs);
+  const usage = b.meter.since(before);
+  const seconds = (done - start) / 1000;
+  return {
+    events: posted,
+    requests,
+    eventsPerSec: round(posted / seconds, 1),
+    seconds: round(seconds, 2),
+    retries,
+    cost: costOf({
+      events: posted,
+      apiRequests: requests,
+      apiTotalMs,
+      usage,
+      memoryMb: options.memoryMb,
+      ...(options.durationsMs ? { durationsMs: options.durationsMs } : {}),
+      tableNames: TABLE_SHORT_NAMES,
+    }),
+  };
+}
+
+/**
+ * Lambda durations without our own queueing: the same kind of posts from one client, one request
+ * at a time, so each API request and each consumer batch runs alone (as each Lambda invocation
+ * runs in its own instance). Under the concurrent load the local API is a single Node process
+ * where requests wait for each other, which Lambda would not bill.
+ */
+export async function calibrate(b: BenchStack, events: readonly TrackerEvent[], options: IngestOptions): Promise<Record<PathFunction, number>> {
+  const { durationsMs: _ignored, ...rest } = options;
+  const run = await measureIngest(b, events, { ...rest, clients: 1 });
+  return run.cost.durationMs;
+}
+
+async function ensureRawTable(client: DynamoDBClient): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand({
+      TableName: RAW_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    }));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
   }
 }
 
-const isMain = process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename);
-if (isMain) {
-  const quick = process.argv.includes('--quick');
-  const n = quick ? 100 : 2000;
-  const single = await measureCost('single', n, 1);
-  const batched = await measureCost('batched', n, 2);
-  const lag = await measureLag(100, quick ? 3 : 30, 3);
-  const results = { measuredAt: new Date().toISOString(), quick, pipeline: { single, batched }, lag };
-  console.table([single, batched]);
-  console.table([lag]);
-  if (!quick) writeFileSync(resolve(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+export interface LocalCapacityProbe {
+  /** PutItem of a 1.5 KB item. */
+  putItemUnits: number;
+  /** The same item alone in a TransactWriteItems (AWS: 2× the PutItem). */
+  oneItemTransactionUnits: number;
+  /** Three such items in one TransactWriteItems, as DynamoDB Local reports it … */
+  threeItemTransactionReportedUnits: number;
+  /** … and as AWS bills it (capacity.ts). */
+  threeItemTransactionModelledUnits: number;
+}
+
+/**
+ * How this DynamoDB Local reports the capacity of transactions: one item at 2× a PutItem (as AWS
+ * bills), but several items of the same size as if they were one. The meter therefore computes
+ * transactional units itself; this probe records why, in every run.
+ */
+export async function probeLocalCapacity(client: DynamoDBClient): Promise<LocalCapacityProbe> {
+  await ensureRawTable(client);
+  const item = (sk: string) => ({ pk: { S: 'probe' }, sk: { S: sk }, body: { S: 'x'.repeat(1500) } });
+  const units = (c: { CapacityUnits?: number }[] | { CapacityUnits?: number } | undefined) =>
+    [c ?? []].flat().reduce((n, x) => n + (x.CapacityUnits ?? 0), 0);
+  const put = await client.send(new PutItemCommand({ TableName: RAW_TABLE, Item: item('put'), ReturnConsumedCapacity: 'TOTAL' }));
+  const one = await client.send(new TransactWriteItemsCommand({
+    TransactItems: [{ Put: { TableName: RAW_TABLE, Item: item('tx1') } }],
+    ReturnConsumedCapacity: 'TOTAL',
+  }));
+  const threeItems = ['tx2', 'tx3', 'tx4'].map((sk) => ({ Put: { TableName: RAW_TABLE, Item: item(sk) } }));
+  const three = await client.send(new TransactWriteItemsCommand({ TransactItems: threeItems, ReturnConsumedCapacity: 'TOTAL' }));
+  const modelled = transactWriteUnits({ TransactItems: threeItems }, { [RAW_TABLE]: { id: 'raw', partitionKey: 'pk', sortKey: 'sk', globalIndexes: [] } });
+  if (!(units(put.ConsumedCapacity) > 0)) throw new Error('DynamoDB Local reported no consumed capacity');
+  return {
+    putItemUnits: units(put.ConsumedCapacity),
+    oneItemTransactionUnits: units(one.ConsumedCapacity),
+    threeItemTransactionReportedUnits: units(three.ConsumedCapacity),
+    threeItemTransactionModelledUnits: [...modelled.values()].reduce((n, u) => n + u.table + u.index, 0),
+  };
+}
+
+/**
+ * The local ceiling: `concurrency` loops of plain PutItem (an item the size of a log item) for
+ * `seconds`, on the same DynamoDB Local, through an unmetered client.
+ */
+export async function measureRawPutItems(client: DynamoDBClient, concurrency: number, seconds: number, sample: TrackerEvent): Promise<number> {
+  await ensureRawTable(client);
+  const body = JSON.stringify({ ...sample, sequence: 1, recordedAt: new Date().toISOString() });
+  const put = (c: number, i: number) =>
+    client.send(new PutItemCommand({
+      TableName: RAW_TABLE,
+      Item: { pk: { S: `S#raw-${c}` }, sk: { S: String(i).padStart(10, '0') }, type: { S: sample.type }, event: { S: body } },
+    }));
+  // Warm-up (DynamoDB Local's JIT, connections): a fifth of the time, not counted.
+  const warmEnd = performance.now() + (seconds * 1000) / 5;
+  await Promise.all(Array.from({ length: concurrency }, async (_, c) => {
+    for (let i = 0; performance.now() < warmEnd; i++) await put(c, 1_000_000_000 + i);
+  }));
+  let done = 0;
+  let n = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, c) => {
+      while (performance.now() < end) {
+        await put(c, n++);
+        done++;
+      }
+    }),
+  );
+  return round(done / ((performance.now() - start) / 1000), 1);
 }
