@@ -147,6 +147,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Messages in the emulator do not survive a restart: catch up every subject now, then periodically.
     await tracker.queue.requestProjection(await tracker.log.subjects());
+    // Likewise every pending webhook delivery (otherwise the sweeper resends it only after the repair
+    // grace, 2 min): one early or still leased is skipped by the worker and stays in the due index.
+    const pending = await webhooks.stores.deliveries.due('9999-12-31T23:59:59.999Z', 10_000);
+    await webhooks.deliveryQueue.send(pending.map((d) => d.ref));
     const every = (options.reconcileEverySeconds ?? 5) * 1000;
     const timer = setInterval(() => {
       tracker.reconcile().catch((error: unknown) => tracker.logger.error('reconcile failed', { error }));

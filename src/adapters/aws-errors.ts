@@ -14,8 +14,12 @@ const THROTTLING = new Set([
   'TimeoutError',
 ]);
 
+/** Network failures the SDK gave up retrying (the endpoint is unreachable or dropped the connection): transient. */
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 interface AwsLikeError {
   name?: string;
+  code?: string;
   $metadata?: { httpStatusCode?: number };
   CancellationReasons?: { Code?: string }[];
 }
@@ -34,7 +38,7 @@ export function translateAwsError(error: unknown, what: string): unknown {
     }
   }
   if (e?.name === 'TransactionConflictException') return new ConcurrentUpdateError(`${what}: transaction conflict`);
-  if ((e?.name && THROTTLING.has(e.name)) || (e?.$metadata?.httpStatusCode ?? 0) >= 500) {
+  if ((e?.name && THROTTLING.has(e.name)) || (e?.$metadata?.httpStatusCode ?? 0) >= 500 || (e?.code && NETWORK.has(e.code))) {
     return new ServiceUnavailableError(`${what} is unavailable right now; retry the request as is.`);
   }
   return error;
