@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.spec.ts'],
-    // The fault suite runs on its own: `npm run test:faults` (vitest.faults.config.ts).
+    // The fault suite has its own config (longer timeouts): `npm run test:faults`, run by `npm test` after this.
     exclude: ['tests/faults/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
