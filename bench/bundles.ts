@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Metafile, build } from 'esbuild';
 import { median, round, sig } from './stats.ts';
+import { LAMBDA_ENV, LAMBDA_RUNTIME_GLOBALS } from '../tests/support/lambda-env.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -72,24 +73,6 @@ export function functionNames(): string[] {
   return readdirSync(join(ROOT, 'functions')).filter((n) => existsSync(join(ROOT, 'functions', n, 'handler.ts'))).sort();
 }
 
-const LAMBDA_ENV = {
-  PATH: process.env.PATH ?? '',
-  AWS_REGION: 'eu-west-1',
-  EVENTS_TABLE: 'events',
-  STATE_TABLE: 'state',
-  KEYS_TABLE: 'keys',
-  PROJECTOR_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/projector',
-  NOTIFY_TABLE: 'notify',
-  NOTIFIER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/notifier',
-  DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
-  DELIVERY_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-dlq',
-  TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin-AbCdEf',
-  RECONCILE_GRACE_SECONDS: '30',
-  STREAM_MAX_SECONDS: '840',
-  POWERTOOLS_SERVICE_NAME: 'gpu-policy-tracker',
-  POWERTOOLS_METRICS_NAMESPACE: 'GpuPolicyTracker',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
 
 /**
  * A fresh node (with Lambda's `--enable-source-maps`) importing `file`: the process's wall time
@@ -99,7 +82,7 @@ const LAMBDA_ENV = {
 function timeImport(file: string): Promise<{ wallMs: number; importMs: number }> {
   // The Lambda runtime provides `awslambda` to response-streaming handlers; stand it in as it would.
   const script =
-    'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };' +
+    LAMBDA_RUNTIME_GLOBALS +
     `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)});` +
     'process.stdout.write(String(performance.now() - t)); if (m.handler === null) process.exit(3);';
   const t = performance.now();

@@ -22,6 +22,7 @@ import type { TrackerStack } from '../../infra/tracker-stack.ts';
 import { loadConfig } from '../../src/config.ts';
 import { DELIVERY_QUEUE, EVENTS_TABLE, NOTIFIER_QUEUE, NOTIFY_TABLE, PROJECTOR_QUEUE, QUEUES, STATE_TABLE, TABLES } from '../../src/tables.ts';
 import { BUNDLE_BUDGET_BYTES } from './bundle-budgets.ts';
+import { LAMBDA_ENV, LAMBDA_RUNTIME_GLOBALS } from '../support/lambda-env.ts';
 import { runtimeImports } from './bundle-imports.ts';
 import { type Statement, allows, resourceName } from './iam-statements.ts';
 
@@ -375,25 +376,9 @@ describe('tracker stack (dev)', () => {
     it('bundles load as ES modules in Node and export a handler function', () => {
       for (const [name, fn] of Object.entries(fns)) {
         const file = join(assetDir(dev.outdir, functionProps(fn).Code.S3Key), 'index.mjs');
-        // The Lambda runtime provides `awslambda` to response-streaming handlers; stand it in as the runtime would.
-        const runtimeGlobals = 'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };';
-        const script = `${runtimeGlobals} const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.handler);`;
+        const script = `${LAMBDA_RUNTIME_GLOBALS} const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.handler);`;
         const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
-          env: {
-            PATH: process.env.PATH,
-            AWS_REGION: 'eu-west-1',
-            EVENTS_TABLE: 'events',
-            STATE_TABLE: 'state',
-            KEYS_TABLE: 'keys',
-            PROJECTOR_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/projector',
-            NOTIFY_TABLE: 'notify',
-            NOTIFIER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/notifier',
-            DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
-            DELIVERY_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-dlq',
-            TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin-AbCdEf',
-            RECONCILE_GRACE_SECONDS: '30',
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          },
+          env: LAMBDA_ENV,
           encoding: 'utf8',
           timeout: 30_000,
         });
