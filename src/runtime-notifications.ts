@@ -7,6 +7,7 @@
 import type { Config } from './config.ts';
 import { createDynamoDeliveryStore, createDynamoNotifyWatermarks, createDynamoSubscriptionStore } from './adapters/dynamodb-notify-store.ts';
 import { createDynamoEventLog } from './adapters/dynamodb-event-log.ts';
+import { NOTIFY_SNAPSHOT_LAYOUT, createDynamoProjectionStore } from './adapters/dynamodb-projection-store.ts';
 import { createSqsDeliveryQueue } from './adapters/sqs-delivery-queue.ts';
 import { createWebhookUrlGuard } from './adapters/webhook-url-guard.ts';
 import type { Clock } from './ports.ts';
@@ -23,7 +24,8 @@ export function createNotifications(config: Config, clients: Clients, clock: Clo
   const watermarks = createDynamoNotifyWatermarks(clients.doc, config.NOTIFY_TABLE);
   const deliveryQueue = createSqsDeliveryQueue(clients.sqs, config.DELIVERY_QUEUE_URL, config.DELIVERY_DLQ_URL);
   const guard = createWebhookUrlGuard({ allowPrivate: config.TRACKER_ALLOW_PRIVATE_WEBHOOKS === '1' });
-  const notifier = createNotifier({ log, subscriptions, deliveries, watermarks, deliveryQueue, clock });
+  const snapshots = createDynamoProjectionStore(clients.doc, config.NOTIFY_TABLE, NOTIFY_SNAPSHOT_LAYOUT);
+  const notifier = createNotifier({ log, subscriptions, deliveries, watermarks, snapshots, deliveryQueue, clock });
   return {
     notify: notifier.notify,
     sweepRetries: createRetrySweeper({ deliveries, deliveryQueue, clock }),

@@ -72,6 +72,9 @@ export const KEYS_TABLE = {
  * Subscriptions and webhook notifications (CONTRACT §6). Items:
  * - subscription  pk `SUB#{id}`               sk `SUB`                  owner key id, url, types, recipients, secret, status
  * - watermark     pk `NW#{subject}`           sk `NW`                   `seq`: last sequence of the subject fanned out
+ * - snapshot      pk `NS#R#{recipientId}` | `NS#M#{mouId}`  sk `STATUS` / `K#{kind}#{key}`: the notifier's
+ *                 own projection (same items as the State table's), at or behind the watermark, from
+ *                 which the status after each fanned-out event is folded without reading the log from 1
  * - delivery      pk `DLV#{subscriptionId}`   sk `{recordedAt}#{webhookId}`  payload, state, attempts, next attempt
  * Indexes: `owner` (`ownerPk = OWNER#{keyId}`, `ownerSk = {createdAt}#{id}`) lists a key's
  * subscriptions; `all` (`allPk = SUBS`, `allSk = id`) lists every subscription for the notifier and
@@ -169,6 +172,8 @@ export const keys = {
   status: (subject: string) => ({ pk: statusPartition(subject), sk: 'STATUS' }),
   statusPartition,
   stateKey: (subject: string, key: string) => ({ pk: statusPartition(subject), sk: `K#${key}` }),
+  /** Partition of the notifier's snapshot of a subject (NOTIFY table): status and key items as in State. */
+  notifySnapshotPartition: (subject: string) => `NS#${statusPartition(subject)}`,
   apiKey: (keyId: string) => ({ pk: 'KEYS', sk: keyId }),
   rateWindow: (keyId: string, windowStart: number) => ({ pk: `RATE#${keyId}`, sk: String(windowStart) }),
   subscription: (id: string) => ({ pk: `SUB#${id}`, sk: 'SUB' }),

@@ -10,17 +10,37 @@ import { STATE_TABLE, keys } from '../tables.ts';
 import { aws } from './aws-errors.ts';
 import { batchGet, queryAll } from './dynamodb-batch.ts';
 
-export function statusItem(table: string, state: SubjectState, expectedSeq: number) {
+/**
+ * Where a projection's items live: the State table's (listed in its `gsi1` index), or the notifier's
+ * snapshot in the Notify table (same items under another partition, not listed).
+ */
+export interface ProjectionLayout {
+  partition: (subject: string) => string;
+  listed: boolean;
+}
+
+export const STATE_LAYOUT: ProjectionLayout = { partition: keys.statusPartition, listed: true };
+export const NOTIFY_SNAPSHOT_LAYOUT: ProjectionLayout = { partition: keys.notifySnapshotPartition, listed: false };
+
+export function statusItem(table: string, state: SubjectState, expectedSeq: number, layout = STATE_LAYOUT) {
   const [kind, id] = state.subject.split('/') as [string, string];
   return {
     TableName: table,
-    Item: { ...keys.status(state.subject), appliedSeq: state.appliedSeq, state: JSON.stringify(state), gsi1pk: kind, gsi1sk: id },
+    Item: {
+      pk: layout.partition(state.subject),
+      sk: 'STATUS',
+      appliedSeq: state.appliedSeq,
+      state: JSON.stringify(state),
+      ...(layout.listed ? { gsi1pk: kind, gsi1sk: id } : {}),
+    },
     ConditionExpression: expectedSeq === 0 ? 'attribute_not_exists(pk)' : 'appliedSeq = :expected',
     ...(expectedSeq === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedSeq } }),
   };
 }
 
-export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: string): ProjectionStore {
+export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: string, layout = STATE_LAYOUT): ProjectionStore {
+  const statusKey = (subject: string) => ({ pk: layout.partition(subject), sk: 'STATUS' });
+  const keyKey = (subject: string, key: string) => ({ pk: layout.partition(subject), sk: `K#${key}` });
   const toKeys = (items: Record<string, unknown>[]) =>
     new Map(items.map((item) => {
       const ks = JSON.parse(String(item.state)) as KeyState;
@@ -30,13 +50,13 @@ export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: 
   return {
     async load(subject) {
       const out = await aws('DynamoDB GetItem (status)', () =>
-        doc.send(new GetCommand({ TableName: table, Key: keys.status(subject), ConsistentRead: true })),
+        doc.send(new GetCommand({ TableName: table, Key: statusKey(subject), ConsistentRead: true })),
       );
       return out.Item ? (JSON.parse(String(out.Item.state)) as SubjectState) : undefined;
     },
 
     async loadKeys(subject, names) {
-      return toKeys(await batchGet(doc, table, names.map((k) => keys.stateKey(subject, k))));
+      return toKeys(await batchGet(doc, table, names.map((k) => keyKey(subject, k))));
     },
 
     async loadAllKeys(subject) {
@@ -44,14 +64,14 @@ export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: 
         await queryAll(doc, {
           TableName: table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :k)',
-          ExpressionAttributeValues: { ':pk': keys.statusPartition(subject), ':k': 'K#' },
+          ExpressionAttributeValues: { ':pk': layout.partition(subject), ':k': 'K#' },
           ConsistentRead: true,
         }),
       );
     },
 
     async commit(state, expectedSeq, changed) {
-      const status = statusItem(table, state, expectedSeq);
+      const status = statusItem(table, state, expectedSeq, layout);
       if (changed.length === 0) {
         await aws('DynamoDB PutItem (status)', () => doc.send(new PutCommand(status)));
         return;
@@ -62,7 +82,7 @@ export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: 
             TransactItems: [
               { Put: status },
               ...changed.map((ks) => ({
-                Put: { TableName: table, Item: { ...keys.stateKey(state.subject, ks.key), state: JSON.stringify(ks) } },
+                Put: { TableName: table, Item: { ...keyKey(state.subject, ks.key), state: JSON.stringify(ks) } },
               })),
             ],
           }),
@@ -71,6 +91,7 @@ export function createDynamoProjectionStore(doc: DynamoDBDocumentClient, table: 
     },
 
     async list(kind) {
+      if (!layout.listed) throw new Error('this projection is not listed');
       const items = await queryAll(doc, {
         TableName: table,
         IndexName: STATE_TABLE.globalIndexes[0].name,

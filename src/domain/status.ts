@@ -3,9 +3,16 @@
  *
  * State is split so that no item grows without bound in one place: a small `SubjectState` (counters,
  * registration, MoU, pending retractions, the `appliedSeq` watermark) and one `KeyState` per
- * program, order and shipment holding every candidate event for it. "Latest" is recomputed from the
+ * program, order and shipment holding the candidate events for it. "Latest" is recomputed from the
  * candidates, so a retraction simply removes its candidate; counters move by the difference of a
  * key's contribution before and after, so applying is exact and order-independent.
+ *
+ * Lists are capped: each keeps only its `CANDIDATE_CAP` latest candidates and marks itself trimmed
+ * when it drops one, so an item's size does not grow with corrections (DynamoDB items stop at
+ * 400 KB, and every write pays for the whole item). Every dropped candidate is older than every
+ * kept one, so the latest of the kept ones is the latest of all — until retractions remove every
+ * kept one. Only then is the list rebuilt, from a fold of the log (`refold`); a caller that cannot
+ * fold the log gets a `RefoldNeeded` error and tries again with one.
  */
 import type { StoredEvent } from './event-schema.ts';
 import { type Instant, formatInstant, formatMillis, maxInstant, parseInstant } from './time.ts';
@@ -25,7 +32,15 @@ export type Stage = 'gpus' | 'quantity' | 'shipped' | 'received' | 'installed';
 export interface KeyState {
   key: string;
   lists: Partial<Record<Stage, Candidate<number>[]>>;
+  /** Stages whose list dropped older candidates (see `CANDIDATE_CAP`). */
+  trimmed?: Stage[];
 }
+
+/** How many candidates a list keeps: the latest ones. */
+export const CANDIDATE_CAP = 4;
+
+/** Subject-level lists kept in the status item. */
+export type StateList = 'registration' | 'mou';
 
 export interface Counters {
   allocated: number;
@@ -62,6 +77,29 @@ export interface SubjectState {
   lastEventTime: Instant | null;
   /** Greatest `recordedAt` among applied events: when the tracker last learned something here. */
   updatedAt: Instant | null;
+  /** Lists that dropped older candidates (see `CANDIDATE_CAP`). */
+  trimmed?: StateList[];
+}
+
+/**
+ * The whole fold of the subject's log up to and including `event` (uncapped): what a list that
+ * retractions emptied is rebuilt from.
+ */
+export type Refold = (event: StoredEvent) => { state: SubjectState; keys: Map<string, KeyState> };
+
+export interface ApplyOptions {
+  /** Candidates kept per list (default `CANDIDATE_CAP`). */
+  cap?: number;
+  /** Without it, a retraction that empties a trimmed list throws `RefoldNeeded`. */
+  refold?: Refold;
+}
+
+/** A retraction emptied a list that had dropped candidates: apply again with `refold`. */
+export class RefoldNeeded extends Error {
+  constructor(readonly subject: string, readonly sequence: number) {
+    super(`${subject}: the retraction at sequence ${sequence} needs a fold of the log`);
+    this.name = 'RefoldNeeded';
+  }
 }
 
 export const ZERO_COUNTERS: Counters = { allocated: 0, ordered: 0, shipped: 0, delivered: 0, installed: 0 };
@@ -158,13 +196,20 @@ export function applyEvent(
   event: StoredEvent,
   changed: Set<string>,
   allKeys: boolean,
+  options: ApplyOptions = {},
 ): void {
+  const cap = options.cap ?? CANDIDATE_CAP;
   state.appliedSeq = Math.max(state.appliedSeq, event.sequence);
   state.updatedAt = maxNullable(state.updatedAt, mustInstant(event.recordedAt));
 
   if (event.type === 'event.retracted') {
     if (!allKeys) throw new Error('a retraction needs every key of the subject loaded');
-    if (!removeCandidate(state, keys, targetOf(event.source, event.data.eventId), changed)) {
+    let full: ReturnType<Refold> | undefined;
+    const refill = () => {
+      if (!options.refold) throw new RefoldNeeded(state.subject, event.sequence);
+      return (full ??= options.refold(event));
+    };
+    if (!removeCandidate(state, keys, targetOf(event.source, event.data.eventId), changed, cap, refill)) {
       const target = targetOf(event.source, event.data.eventId);
       if (!state.pending.includes(target)) state.pending.push(target);
     }
@@ -182,18 +227,101 @@ export function applyEvent(
   state.lastEventTime = maxNullable(state.lastEventTime, candidate.t);
 
   if (event.type === 'recipient.registered') {
-    state.registration.push({ ...candidate, v: event.data });
+    if (pushCapped(state.registration, { ...candidate, v: event.data }, cap)) mark(state, 'registration');
     return;
   }
   if (event.type === 'mou.signed') {
-    state.mou.push({ ...candidate, v: event.data });
+    if (pushCapped(state.mou, { ...candidate, v: event.data }, cap)) mark(state, 'mou');
     return;
   }
   const target = keyOf(event);
   if (!target) return;
   updateKey(state, keys, target.key, changed, (ks) => {
-    (ks.lists[target.stage] ??= []).push({ ...candidate, v: target.value });
+    if (pushCapped((ks.lists[target.stage] ??= []), { ...candidate, v: target.value }, cap)) mark(ks, target.stage);
   });
+}
+
+/** Adds `c`; past `cap`, drops the oldest. True when something was dropped. */
+function pushCapped<V>(list: Candidate<V>[], c: Candidate<V>, cap: number): boolean {
+  list.push(c);
+  if (list.length <= cap) return false;
+  let oldest = 0;
+  for (let i = 1; i < list.length; i++) if (isLater(list[oldest]!, list[i]!)) oldest = i;
+  list.splice(oldest, 1);
+  return true;
+}
+
+function mark<T extends string>(holder: { trimmed?: T[] }, name: T): void {
+  holder.trimmed ??= [];
+  if (!holder.trimmed.includes(name)) holder.trimmed.push(name);
+}
+
+function unmark<T extends string>(holder: { trimmed?: T[] }, name: T): void {
+  holder.trimmed = holder.trimmed?.filter((n) => n !== name);
+  if (holder.trimmed?.length === 0) delete holder.trimmed;
+}
+
+/** The `cap` latest of `list` (a copy), and whether any was left out. */
+function latestCapped<V>(list: readonly Candidate<V>[], cap: number): { kept: Candidate<V>[]; dropped: boolean } {
+  const sorted = [...list].sort((a, b) => (isLater(a, b) ? -1 : isLater(b, a) ? 1 : 0));
+  return { kept: structuredClone(sorted.slice(0, cap)), dropped: sorted.length > cap };
+}
+
+/**
+ * The state and keys of an uncapped fold (`foldEvents`) as the projection stores them: every list
+ * capped to its `cap` latest candidates.
+ */
+export function capFold(fold: { state: SubjectState; keys: Map<string, KeyState> }, cap = CANDIDATE_CAP) {
+  const state = structuredClone(fold.state);
+  delete state.trimmed;
+  for (const name of ['registration', 'mou'] as const) {
+    const { kept, dropped } = latestCapped<unknown>(fold.state[name], cap);
+    (state[name] as Candidate<unknown>[]) = kept;
+    if (dropped) mark(state, name);
+  }
+  const keys = new Map<string, KeyState>();
+  for (const [name, ks] of fold.keys) keys.set(name, capKey(ks, cap));
+  return { state, keys };
+}
+
+/**
+ * Whether a stored key says what the capped fold's key says: the same latest candidate in every
+ * list. (A stored list may keep fewer candidates than the fold's after retractions; both are right.)
+ */
+export function equivalentKey(stored: KeyState | undefined, folded: KeyState | undefined): boolean {
+  const stages = (ks: KeyState | undefined) => Object.keys(ks?.lists ?? {}).sort();
+  if (JSON.stringify(stages(stored)) !== JSON.stringify(stages(folded))) return false;
+  return stages(folded).every(
+    (stage) => JSON.stringify(latestOf(stored?.lists[stage as Stage])) === JSON.stringify(latestOf(folded?.lists[stage as Stage])),
+  );
+}
+
+/**
+ * Whether a stored status says what the capped fold's says: equal counters, programs, times and
+ * watermark, the same latest registration and MoU, and every retraction the fold still waits for
+ * (the stored one may also hold retractions of candidates it had dropped).
+ */
+export function equivalentState(stored: SubjectState | undefined, folded: SubjectState): boolean {
+  if (!stored) return false;
+  const core = ({ registration: _r, mou: _m, pending: _p, trimmed: _t, programs, ...rest }: SubjectState) =>
+    JSON.stringify({ ...rest, programs: Object.entries(programs).sort(([a], [b]) => (a < b ? -1 : 1)) });
+  return (
+    core(stored) === core(folded) &&
+    JSON.stringify(latestOf(stored.registration)) === JSON.stringify(latestOf(folded.registration)) &&
+    JSON.stringify(latestOf(stored.mou)) === JSON.stringify(latestOf(folded.mou)) &&
+    folded.pending.every((p) => stored.pending.includes(p))
+  );
+}
+
+function capKey(ks: KeyState, cap: number): KeyState {
+  const out: KeyState = { key: ks.key, lists: {} };
+  for (const stage of Object.keys(ks.lists) as Stage[]) {
+    const { kept, dropped } = latestCapped(ks.lists[stage] ?? [], cap);
+    if (kept.length === 0) continue;
+    out.lists[stage] = kept;
+    if (dropped) mark(out, stage);
+  }
+  return out;
 }
 
 /** Removes the candidate of a retracted event wherever it is; false when it was not there. */
@@ -202,12 +330,22 @@ function removeCandidate(
   keys: Map<string, KeyState>,
   target: string,
   changed: Set<string>,
+  cap: number,
+  refill: () => ReturnType<Refold>,
 ): boolean {
   const matches = (c: Candidate<unknown>) => targetOf(c.source, c.id) === target;
   let removed: Candidate<unknown> | undefined;
-  for (const list of [state.registration, state.mou] as Candidate<unknown>[][]) {
+  for (const name of ['registration', 'mou'] as const) {
+    const list = state[name] as Candidate<unknown>[];
     const at = list.findIndex(matches);
-    if (at >= 0) removed = list.splice(at, 1)[0];
+    if (at < 0) continue;
+    removed = list.splice(at, 1)[0];
+    if (list.length === 0 && state.trimmed?.includes(name)) {
+      // Every kept candidate is gone: the rest of the list comes from the log.
+      const { kept, dropped } = latestCapped<unknown>(refill().state[name], cap);
+      (state[name] as Candidate<unknown>[]) = kept;
+      if (!dropped) unmark(state, name);
+    }
   }
   if (!removed) {
     for (const ks of keys.values()) {
@@ -218,7 +356,13 @@ function removeCandidate(
         removed = list[at];
         updateKey(state, keys, ks.key, changed, (k) => {
           k.lists[stage]!.splice(at, 1);
-          if (k.lists[stage]!.length === 0) delete k.lists[stage];
+          if (k.lists[stage]!.length > 0) return;
+          delete k.lists[stage];
+          if (!k.trimmed?.includes(stage)) return;
+          const full = refill().keys.get(k.key);
+          const { kept, dropped } = latestCapped(full?.lists[stage] ?? [], cap);
+          if (kept.length > 0) k.lists[stage] = kept;
+          if (!dropped) unmark(k, stage);
         });
       }
     }
@@ -294,7 +438,7 @@ export function foldEvents(
     const identity = targetOf(event.source, event.id);
     if (seen.has(identity) || !includedIn(event, filter)) continue;
     seen.add(identity);
-    applyEvent(state, keys, event, changed, true);
+    applyEvent(state, keys, event, changed, true, { cap: Infinity });
   }
   return { state, keys };
 }

@@ -10,16 +10,34 @@
  * A crash after the creation and before the enqueue is repaired by the sweeper: every pending
  * delivery sits in the `due` index with a time by which it must have been tried.
  *
+ * The status after an event comes from the notifier's own snapshot: a projection of the subject
+ * kept by the projector's code in another store (`snapshots`), at or behind the watermark. A run
+ * folds the events after the snapshot up to its last event into it (seeing the state after each)
+ * and commits it, so a run reads what is new, not the subject's whole history. Subjects nobody
+ * subscribes to leave their snapshot behind until an event matches; the gap is read then, once.
+ * Only when the snapshot is already past an event (a run that stopped between moving the snapshot
+ * and the watermark) is that status folded from the log's first event.
+ *
  * `replay` re-sends what a subscription would have received since a time, with the same webhook
  * ids: existing deliveries start a new round, missing ones are created.
  */
 import type { StoredEvent } from '../domain/event-schema.ts';
-import { type MouEntry, type RecipientStatus, applyEvent, emptyState, mouView, recipientView, type KeyState } from '../domain/status.ts';
+import {
+  type KeyState,
+  type MouEntry,
+  type RecipientStatus,
+  type SubjectState,
+  applyEvent,
+  emptyState,
+  mouView,
+  recipientView,
+} from '../domain/status.ts';
 import { type Instant, parseInstant } from '../domain/time.ts';
 import { type Delivery, type Subscription, wants, webhookBody, webhookIdOf } from '../domain/webhooks.ts';
 import { ConcurrentUpdateError } from '../errors.ts';
-import type { Clock, DeliveryQueue, DeliveryRef, DeliveryStore, EventLog, NotifyWatermarks, SubscriptionStore } from '../ports.ts';
+import type { Clock, DeliveryQueue, DeliveryRef, DeliveryStore, EventLog, NotifyWatermarks, ProjectionStore, SubscriptionStore } from '../ports.ts';
 import { keys } from '../tables.ts';
+import { createProjector } from './projector.ts';
 
 const READ_PAGE = 500;
 const MAX_LOST_RACES = 8;
@@ -36,6 +54,8 @@ export interface NotifierDeps {
   subscriptions: SubscriptionStore;
   deliveries: DeliveryStore;
   watermarks: NotifyWatermarks;
+  /** The notifier's snapshot of each subject's projection (at or behind the watermark). */
+  snapshots: ProjectionStore;
   deliveryQueue: DeliveryQueue;
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;
@@ -61,6 +81,7 @@ type Status = RecipientStatus | MouEntry | null;
 
 export function createNotifier(deps: NotifierDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const advanceSnapshot = createProjector({ log: deps.log, store: deps.snapshots, sleep });
 
   async function notify(subject: string): Promise<NotifyRun> {
     for (let lost = 0; ; lost++) {
@@ -85,7 +106,7 @@ export function createNotifier(deps: NotifierDeps) {
         active!.filter((s) => wants(s, event) && instant(event.recordedAt) >= instant(s.createdAt)).map((s) => ({ event, s })),
       );
       if (matches.length > 0) {
-        const statuses = await statusesAfter(subject, fresh);
+        const statuses = await statusesAfter(subject, fresh, new Set(matches.map((m) => m.event.sequence)));
         const now = deps.clock.now();
         const outcomes = await mapLimit(matches, WRITE_CONCURRENCY, ({ event, s }) =>
           deps.deliveries.create(newDelivery(s, event, statuses.get(event.sequence) ?? null, now), dueAfter(now, REPAIR_GRACE_MS)),
@@ -104,11 +125,30 @@ export function createNotifier(deps: NotifierDeps) {
     return run;
   }
 
-  /** Status after each of `events` (consecutive, the subject's latest read): the fold of everything up to it. */
-  async function statusesAfter(subject: string, events: readonly StoredEvent[]): Promise<Map<number, Status>> {
-    const first = events[0]!.sequence;
-    const before = await readAll(subject, first - 1);
-    return foldWithSnapshots(subject, [...before, ...events], new Set(events.map((e) => e.sequence)));
+  /**
+   * Status after each `wanted` sequence of `events` (consecutive, after the watermark): the snapshot
+   * folded forward to the last of them; from the log's first event for any it was already past.
+   */
+  async function statusesAfter(subject: string, events: readonly StoredEvent[], wanted: ReadonlySet<number>): Promise<Map<number, Status>> {
+    const out = new Map<number, Status>();
+    const view = viewOf(subject);
+    try {
+      await advanceSnapshot(subject, {
+        upTo: events[events.length - 1]!.sequence,
+        onApplied: (event, state) => {
+          if (wanted.has(event.sequence)) out.set(event.sequence, structuredClone(view(state)));
+        },
+      });
+    } catch (error) {
+      // The snapshot is only a shortcut: when others keep winning its commit, fold from the log.
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+    }
+    const missing = new Set([...wanted].filter((sequence) => !out.has(sequence)));
+    if (missing.size > 0) {
+      const before = await readAll(subject, events[0]!.sequence - 1);
+      for (const [sequence, status] of foldWithSnapshots(subject, [...before, ...events], missing)) out.set(sequence, status);
+    }
+    return out;
   }
 
   async function readAll(subject: string, upTo = Infinity): Promise<StoredEvent[]> {
@@ -181,14 +221,17 @@ function foldWithSnapshots(subject: string, events: readonly StoredEvent[], want
   const keyStates = new Map<string, KeyState>();
   const changed = new Set<string>();
   const out = new Map<number, Status>();
-  const view = subject.startsWith('mous/') ? (s: typeof state) => mouView(s) ?? null : recipientView;
+  const view = viewOf(subject);
   for (const event of events) {
-    // Every key of the subject is in `keyStates`: the fold started from the first event.
-    applyEvent(state, keyStates, event, changed, true);
+    // Every key of the subject is in `keyStates`: the fold started from the first event (uncapped: all in memory).
+    applyEvent(state, keyStates, event, changed, true, { cap: Infinity });
     if (wanted.has(event.sequence)) out.set(event.sequence, structuredClone(view(state)));
   }
   return out;
 }
+
+const viewOf = (subject: string): ((state: SubjectState) => Status) =>
+  subject.startsWith('mous/') ? (state) => mouView(state) ?? null : recipientView;
 
 const refOf = (d: Delivery): DeliveryRef => ({ subscriptionId: d.subscriptionId, key: d.key });
 

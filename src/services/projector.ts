@@ -6,9 +6,16 @@
  * state and keys in one transaction conditioned on the watermark it started from. Redelivered,
  * duplicated or reordered messages find nothing new, or lose the race and re-read: nothing is
  * counted twice. A whole batch of events folds into one write per recipient (plus its touched keys).
+ *
+ * Candidate lists are capped (src/domain/status.ts): in the rare run where retractions empty a list
+ * that dropped older candidates, the fold says `RefoldNeeded` and the run starts again with the
+ * subject's whole log read, from which such a list is rebuilt.
+ *
+ * The same projector keeps the notifier's snapshot (another store): `upTo` stops it at a sequence
+ * and `onApplied` sees the state after each event it folds in.
  */
 import type { StoredEvent } from '../domain/event-schema.ts';
-import { applyEvent, emptyState, keyOf } from '../domain/status.ts';
+import { type Refold, type SubjectState, RefoldNeeded, applyEvent, emptyState, foldEvents, keyOf } from '../domain/status.ts';
 import { ConcurrentUpdateError } from '../errors.ts';
 import type { EventLog, ProjectionStore } from '../ports.ts';
 
@@ -32,15 +39,30 @@ export interface ProjectionRun {
   appliedSeq: number;
 }
 
+export interface ProjectOptions {
+  /** Fold no further than this sequence. */
+  upTo?: number;
+  /** Called with each event folded in and the state right after it (do not keep or change `state`). */
+  onApplied?: (event: StoredEvent, state: SubjectState) => void;
+}
+
 export function createProjector(deps: ProjectorDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  return async function project(subject: string): Promise<ProjectionRun> {
+  return async function project(subject: string, options: ProjectOptions = {}): Promise<ProjectionRun> {
     const seen = { lastRead: 0 };
+    let refold: Refold | undefined;
     for (let lost = 0; ; lost++) {
       try {
-        return await catchUp(subject, seen);
+        return await catchUp(subject, seen, options, refold);
       } catch (error) {
+        if (error instanceof RefoldNeeded && !refold) {
+          // Rare: read the whole log once, and fold again from what was committed.
+          const log = await readAll(subject, options.upTo);
+          refold = (event) => foldEvents(subject, log.filter((e) => e.sequence <= event.sequence));
+          lost--;
+          continue;
+        }
         if (!(error instanceof ConcurrentUpdateError)) throw error;
         // Losing the race is fine when the winner already folded every event this run had read.
         const winner = await deps.store.load(subject);
@@ -51,11 +73,30 @@ export function createProjector(deps: ProjectorDeps) {
     }
   };
 
-  async function catchUp(subject: string, seen: { lastRead: number }): Promise<ProjectionRun> {
+  async function readAll(subject: string, upTo = Infinity): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (;;) {
+      const limit = Math.min(READ_PAGE, upTo - out.length);
+      if (limit <= 0) return out;
+      const page = await deps.log.read(subject, { after: out.length, limit });
+      out.push(...page);
+      if (page.length < limit) return out;
+    }
+  }
+
+  async function catchUp(
+    subject: string,
+    seen: { lastRead: number },
+    options: ProjectOptions,
+    refold: Refold | undefined,
+  ): Promise<ProjectionRun> {
     const run: ProjectionRun = { subject, applied: 0, commits: 0, appliedSeq: 0 };
     let state = (await deps.store.load(subject)) ?? emptyState(subject);
+    const upTo = options.upTo ?? Infinity;
     for (;;) {
-      const events = await deps.log.read(subject, { after: state.appliedSeq, limit: READ_PAGE });
+      const limit = Math.min(READ_PAGE, upTo - state.appliedSeq);
+      if (limit <= 0) break;
+      const events = await deps.log.read(subject, { after: state.appliedSeq, limit });
       assertContiguous(state.appliedSeq, events);
       if (events.length === 0) break;
       seen.lastRead = Math.max(seen.lastRead, events[events.length - 1]!.sequence);
@@ -69,7 +110,8 @@ export function createProjector(deps: ProjectorDeps) {
         const next = structuredClone(state);
         const changed = new Set<string>();
         while (i < events.length && changed.size < MAX_KEYS_PER_COMMIT) {
-          applyEvent(next, keys, events[i]!, changed, needsAll);
+          applyEvent(next, keys, events[i]!, changed, needsAll, refold ? { refold } : {});
+          options.onApplied?.(events[i]!, next);
           i++;
           run.applied++;
         }
@@ -77,7 +119,7 @@ export function createProjector(deps: ProjectorDeps) {
         run.commits++;
         state = next;
       }
-      if (events.length < READ_PAGE) break;
+      if (events.length < limit) break;
     }
     run.appliedSeq = state.appliedSeq;
     return run;

@@ -2,17 +2,17 @@
  * Rebuild: recomputes every projection from the event log (the source of truth). For each subject it
  * folds the whole log with the pure fold (`foldEvents`, the reference the projector must equal) and
  * rewrites the status item and every key item that differs, deleting key items the fold does not
- * have; status items of subjects without a log are deleted. Items that already equal the fold are
- * left alone, so a rebuild of a healthy projection writes nothing.
+ * have; status items of subjects without a log are deleted. The fold is stored as the projector
+ * stores it, with capped candidate lists (`capFold`); items that already say what the fold says
+ * (`equivalentState`, `equivalentKey`) are left alone, so a rebuild of a healthy projection writes nothing.
  *
  * It may run while the projector runs: the status is written last, conditioned on the watermark read
  * before the log was read. A projector commit in between makes that write fail, and the subject is
  * done again (keys first, status last), so a rebuild that returns left status and keys equal to the
  * fold of the log up to that watermark. `check` only reports what differs.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { StoredEvent } from '../domain/event-schema.ts';
-import { type KeyState, type SubjectState, foldEvents } from '../domain/status.ts';
+import { type KeyState, type SubjectState, capFold, equivalentKey, equivalentState, foldEvents } from '../domain/status.ts';
 import { ConcurrentUpdateError } from '../errors.ts';
 import type { EventLog } from '../ports.ts';
 
@@ -78,15 +78,15 @@ export function createRebuild(deps: RebuildDeps) {
     for (let races = 0; ; races++) {
       const stored = await deps.store.loadStatus(subject);
       const events = await readAll(subject);
-      const fold = foldEvents(subject, events);
+      const fold = capFold(foldEvents(subject, events));
       // As stored: plain JSON.
       const state = JSON.parse(JSON.stringify(fold.state)) as SubjectState;
       const storedKeys = await deps.store.loadAllKeys(subject);
       const put = [...fold.keys.values()]
         .map((ks) => JSON.parse(JSON.stringify(ks)) as KeyState)
-        .filter((ks) => !isDeepStrictEqual(storedKeys.get(ks.key), ks));
+        .filter((ks) => !equivalentKey(storedKeys.get(ks.key), ks));
       const remove = [...storedKeys.keys()].filter((k) => !fold.keys.has(k));
-      const statusDiffers = !stored || !isDeepStrictEqual(stored, state);
+      const statusDiffers = !equivalentState(stored, state);
       const result: SubjectRebuild = { subject, events: events.length, status: statusDiffers, keysWritten: put.length, keysDeleted: remove.length, races };
       if (check || (!statusDiffers && put.length === 0 && remove.length === 0)) return result;
 

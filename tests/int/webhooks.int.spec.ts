@@ -14,6 +14,8 @@ import { type NotificationConsumers, startNotificationConsumers } from '../../lo
 import { createNotifierHandler } from '../../src/consumers/notifier-handler.ts';
 import type { StoredEvent } from '../../src/domain/event-schema.ts';
 import { foldEvents, recipientView } from '../../src/domain/status.ts';
+import { NOTIFY_SNAPSHOT_LAYOUT, createDynamoProjectionStore } from '../../src/adapters/dynamodb-projection-store.ts';
+import { createProjector } from '../../src/services/projector.ts';
 import { type DeliveryView, MAX_ATTEMPTS, webhookIdOf } from '../../src/domain/webhooks.ts';
 import { createWebhooks } from '../../src/runtime-delivery.ts';
 import {
@@ -432,6 +434,49 @@ describe('subscription API', () => {
     const paged = [...first.body.items, ...second.body.items].map((d: DeliveryView) => d.webhookId);
     expect(new Set(paged)).toEqual(new Set(deliveries.map((d) => d.webhookId)));
     expect((await api(t, 'GET', `/v1/subscriptions/${s.id}/deliveries?after=garbage`)).status).toBe(400);
+  });
+
+  it('folds the status after each event from its snapshot, not from the log\'s start; behind or ahead of the watermark alike', async () => {
+    const t = await newTracker(emu, LOCAL);
+    const r = await receiver();
+    const s = await subscribe(t, r, { recipients: ['samsung'] });
+    const snapshots = createDynamoProjectionStore(emu.clients.doc, t.config.NOTIFY_TABLE, NOTIFY_SNAPSHOT_LAYOUT);
+    const notifyAll = async () => {
+      await createNotifierHandler(t.webhooks.notify)(sqsEventOf(await receiveAll(t.tracker, t.queues.Notifier.url)));
+      await receiveAll(t.tracker, t.queues.Delivery.url);
+    };
+    /** Every delivery's status equals the fold of the log up to its event. */
+    const expectStatusesFromTheFold = async (count: number) => {
+      const log = (await t.tracker.log.read(samsung, { after: 0, limit: 1000 })) as StoredEvent[];
+      const { items } = await t.webhooks.stores.deliveries.list(s.id, { limit: 100 });
+      expect(items).toHaveLength(count);
+      for (const d of items) {
+        const upTo = log.filter((e) => e.sequence <= d.event.sequence);
+        expect(JSON.parse(d.payload).data.status, d.event.id).toEqual(JSON.parse(JSON.stringify(recipientView(foldEvents(samsung, upTo).state))));
+      }
+    };
+
+    // Nothing matches: the watermark moves, the snapshot is left alone.
+    await post(t, [ev.registered(samsung, 'reg-1', { name: 'Samsung' }), ev.allocation(samsung, 'al-1', 'p1', 1000), ev.allocation(samsung, 'al-2', 'p1', 900)]);
+    await notifyAll();
+    expect(await snapshots.load(samsung)).toBeUndefined();
+
+    // A match: the snapshot catches up on the gap and stops at the watermark.
+    await post(t, [shipped('shp-1')]);
+    await notifyAll();
+    expect((await snapshots.load(samsung))?.appliedSeq).toBe(4);
+    await post(t, [ev.retraction(samsung, 'rx-1', 'al-2'), shipped('shp-2'), ev.delivery('received', samsung, 'rcv-1', 's-shp-1', 500)]);
+    await notifyAll();
+    expect((await snapshots.load(samsung))?.appliedSeq).toBe(7);
+    await expectStatusesFromTheFold(3);
+
+    // A snapshot ahead of the watermark (a run stopped between the two): those statuses come from the log.
+    await post(t, [shipped('shp-3'), ev.delivery('installed', samsung, 'ins-1', 's-shp-1', 500)]);
+    await createProjector({ log: t.tracker.log, store: snapshots })(samsung);
+    expect((await snapshots.load(samsung))?.appliedSeq).toBe(9);
+    await notifyAll();
+    await expectStatusesFromTheFold(5);
+    expect(recipientView((await snapshots.load(samsung))!)).toEqual(recipientView(foldEvents(samsung, await t.tracker.log.read(samsung, { after: 0, limit: 100 })).state));
   });
 
   it('replay re-sends everything matching since a time with the original webhook ids, events before the subscription included', async () => {

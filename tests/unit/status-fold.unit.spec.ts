@@ -21,8 +21,11 @@ import {
   type MouEntry,
   type RecipientStatus,
   type SubjectState,
+  RefoldNeeded,
   applyEvent,
+  capFold,
   emptyState,
+  equivalentState,
   foldEvents,
   includedIn,
   keyOf,
@@ -402,6 +405,33 @@ describe('status fold: retractions', () => {
     }
   });
 
+  it('a capped list keeps the latest candidates; retracting every kept one needs the log (RefoldNeeded), then falls back', () => {
+    const events = [
+      alloc('p1', 100, { id: 'c1', time: '2025-11-01T00:00:00Z', sequence: 1 }),
+      alloc('p1', 200, { id: 'c2', time: '2025-11-02T00:00:00Z', sequence: 2 }),
+      alloc('p1', 300, { id: 'c3', time: '2025-11-03T00:00:00Z', sequence: 3 }),
+      retract('c3', { id: 'r3', time: '2025-12-01T00:00:00Z', source: MSIT, sequence: 4 }),
+      retract('c2', { id: 'r2', time: '2025-12-01T00:00:00Z', source: MSIT, sequence: 5 }),
+    ];
+    const state = emptyState(R);
+    const keys = new Map<string, KeyState>();
+    const changed = new Set<string>();
+    for (const e of events.slice(0, 4)) applyEvent(state, keys, e, changed, true, { cap: 2 });
+    expect(keys.get('alloc#p1')).toEqual({ key: 'alloc#p1', lists: { gpus: [expect.objectContaining({ id: 'c2', v: 200 })] }, trimmed: ['gpus'] });
+    expect(state.counters.allocated).toBe(200);
+    const before = structuredClone({ state, keys: [...keys] });
+    expect(() => applyEvent(structuredClone(state), new Map(structuredClone([...keys])), events[4]!, new Set(), true, { cap: 2 })).toThrow(RefoldNeeded);
+    expect({ state, keys: [...keys] }).toEqual(before);
+    const refolded: number[] = [];
+    applyEvent(state, keys, events[4]!, changed, true, {
+      cap: 2,
+      refold: (e) => (refolded.push(e.sequence), foldEvents(R, events.filter((x) => x.sequence <= e.sequence))),
+    });
+    expect(refolded).toEqual([5]);
+    expect(keys.get('alloc#p1')).toEqual({ key: 'alloc#p1', lists: { gpus: [expect.objectContaining({ id: 'c1', v: 100 })] } });
+    expect(recipientView(state)).toMatchObject({ allocated: 100, programs: { p1: 100 }, lastEventTime: '2025-11-01T00:00:00Z' });
+  });
+
   it('retracting the only allocation of a program removes the program', () => {
     const s = status([
       alloc('p1', 100, { id: 'a1', time: '2025-11-01T00:00:00Z' }),
@@ -693,7 +723,13 @@ type Persisted = { state: SubjectState; keys: Record<string, KeyState> };
  * keys from their JSON form, applies its events and writes back what changed. With `partialKeys`,
  * a chunk without retractions loads only the keys its events touch.
  */
-function project(subject: string, events: readonly StoredEvent[], cuts: readonly boolean[], partialKeys: boolean): SubjectState {
+function project(
+  subject: string,
+  events: readonly StoredEvent[],
+  cuts: readonly boolean[],
+  partialKeys: boolean,
+  cap = Infinity,
+): SubjectState {
   const mine = events.filter((e) => e.subject === subject);
   const chunks: StoredEvent[][] = [];
   let current: StoredEvent[] = [];
@@ -704,13 +740,21 @@ function project(subject: string, events: readonly StoredEvent[], cuts: readonly
   if (current.length > 0) chunks.push(current);
 
   let stored = JSON.stringify({ state: emptyState(subject), keys: {} } satisfies Persisted);
+  // Capped lists are rebuilt from the fold of every event applied so far (the log, for the projector).
+  const applied: StoredEvent[] = [];
+  const refold = (e: StoredEvent) => foldEvents(subject, [...applied, e]);
   for (const chunk of chunks) {
     const { state, keys: persistedKeys } = JSON.parse(stored) as Persisted;
     const needsAll = !partialKeys || chunk.some((e) => e.type === 'event.retracted');
     const wanted = needsAll ? Object.keys(persistedKeys) : [...new Set(chunk.flatMap((e) => keyOf(e)?.key ?? []))];
     const keys = new Map(wanted.filter((k) => Object.hasOwn(persistedKeys, k)).map((k) => [k, persistedKeys[k]!] as const));
     const changed = new Set<string>();
-    for (const e of chunk) applyEvent(state, keys, e, changed, needsAll);
+    for (const e of chunk) {
+      applyEvent(state, keys, e, changed, needsAll, { cap, refold });
+      applied.push(e);
+    }
+    for (const ks of keys.values()) for (const list of Object.values(ks.lists)) expect(list!.length).toBeLessThanOrEqual(cap);
+    expect(Math.max(state.registration.length, state.mou.length)).toBeLessThanOrEqual(cap);
     if (partialKeys) {
       for (const k of changed) persistedKeys[k] = keys.get(k)!;
       stored = JSON.stringify({ state, keys: persistedKeys } satisfies Persisted);
@@ -792,6 +836,38 @@ describe('status fold: properties against the reference', () => {
         const list = scenario.order.map((i) => scenario.events[i]!);
         for (const subject of subjectsOf(scenario.events)) {
           expectSubjectMatches(subject, project(subject, list, scenario.cuts, true), scenario.events);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('(c′) with every list capped to 1 or 2 candidates (rebuilt from the log when retractions empty one), in any order, equals the reference', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.constantFrom(1, 2), fc.boolean(), (scenario, cap, inSequence) => {
+        for (const subject of subjectsOf(scenario.events)) {
+          const mine = scenario.order.map((i) => scenario.events[i]!).filter((e) => e.subject === subject);
+          if (inSequence) mine.sort((a, b) => a.sequence - b.sequence);
+          const state = project(subject, mine, scenario.cuts, true, cap);
+          expectSubjectMatches(subject, state, scenario.events);
+          expect(state.counters).toEqual(foldEvents(subject, mine).state.counters);
+          // What `npm run rebuild` compares: the incremental result says what the capped fold says.
+          expect(equivalentState(state, capFold(foldEvents(subject, mine), cap).state)).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('(c″) capFold of the whole fold keeps the same status and latest candidates', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.constantFrom(1, 2), (scenario, cap) => {
+        for (const subject of subjectsOf(scenario.events)) {
+          const fold = foldEvents(subject, scenario.events.filter((e) => e.subject === subject));
+          const capped = capFold(fold, cap);
+          expect(recipientView(capped.state)).toEqual(recipientView(fold.state));
+          expect(mouView(capped.state)).toEqual(mouView(fold.state));
+          for (const ks of capped.keys.values()) for (const list of Object.values(ks.lists)) expect(list!.length).toBeLessThanOrEqual(cap);
         }
       }),
       RUNS,
