@@ -92,6 +92,13 @@ export interface ApplyOptions {
   cap?: number;
   /** Without it, a retraction that empties a trimmed list throws `RefoldNeeded`. */
   refold?: Refold;
+  /**
+   * Whether the event `target` (`targetOf`) was applied to this subject before `retraction`. A
+   * retraction whose target is not among the candidates waits for it in `pending` — unless it was
+   * applied already (a dropped or already retracted candidate): it will not come again, so nothing
+   * waits. Without it, every such retraction waits.
+   */
+  appliedBefore?: (target: string, retraction: StoredEvent) => boolean;
 }
 
 /** A retraction emptied a list that had dropped candidates: apply again with `refold`. */
@@ -209,8 +216,9 @@ export function applyEvent(
       if (!options.refold) throw new RefoldNeeded(state.subject, event.sequence);
       return (full ??= options.refold(event));
     };
-    if (!removeCandidate(state, keys, targetOf(event.source, event.data.eventId), changed, cap, refill)) {
-      const target = targetOf(event.source, event.data.eventId);
+    const target = targetOf(event.source, event.data.eventId);
+    const waits = (): boolean => target !== targetOf(event.source, event.id) && !options.appliedBefore?.(target, event);
+    if (!removeCandidate(state, keys, target, changed, cap, refill) && waits()) {
       if (!state.pending.includes(target)) state.pending.push(target);
     }
     return;
@@ -438,7 +446,7 @@ export function foldEvents(
     const identity = targetOf(event.source, event.id);
     if (seen.has(identity) || !includedIn(event, filter)) continue;
     seen.add(identity);
-    applyEvent(state, keys, event, changed, true, { cap: Infinity });
+    applyEvent(state, keys, event, changed, true, { cap: Infinity, appliedBefore: (target) => seen.has(target) });
   }
   return { state, keys };
 }

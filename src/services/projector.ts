@@ -100,17 +100,27 @@ export function createProjector(deps: ProjectorDeps) {
       assertContiguous(state.appliedSeq, events);
       if (events.length === 0) break;
       seen.lastRead = Math.max(seen.lastRead, events[events.length - 1]!.sequence);
-      const needsAll = events.some((e) => e.type === 'event.retracted');
+      const retractions = events.flatMap((e) => (e.type === 'event.retracted' ? [{ source: e.source, id: e.data.eventId }] : []));
+      const needsAll = retractions.length > 0;
       const keys = needsAll
         ? await deps.store.loadAllKeys(subject)
         : await deps.store.loadKeys(subject, [...new Set(events.flatMap((e) => keyOf(e)?.key ?? []))]);
+      // Where the retracted events are in the log: one already applied here needs no pending entry.
+      const targets = needsAll ? await deps.log.findIds(retractions) : new Map<string, { subject: string; sequence: number }>();
+      const applyOptions = {
+        appliedBefore: (target: string, retraction: StoredEvent) => {
+          const found = targets.get(target);
+          return found !== undefined && found.subject === subject && found.sequence < retraction.sequence;
+        },
+        ...(refold ? { refold } : {}),
+      };
 
       for (let i = 0; i < events.length; ) {
         const expected = state.appliedSeq;
         const next = structuredClone(state);
         const changed = new Set<string>();
         while (i < events.length && changed.size < MAX_KEYS_PER_COMMIT) {
-          applyEvent(next, keys, events[i]!, changed, needsAll, refold ? { refold } : {});
+          applyEvent(next, keys, events[i]!, changed, needsAll, applyOptions);
           options.onApplied?.(events[i]!, next);
           i++;
           run.applied++;
