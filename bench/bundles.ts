@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { type Metafile, build } from 'esbuild';
 import { median, round, sig } from './stats.ts';
 import { LAMBDA_ENV, LAMBDA_RUNTIME_GLOBALS } from '../tests/support/lambda-env.ts';
+import { BUNDLE_ALIASES, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS } from '../infra/bundling/esbuild.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -38,24 +39,30 @@ export interface BundlesFigures {
   emptyProcessMs: number;
   /** The largest of the functions' ratios. */
   coldStartRatio: number;
-  settings: { target: string; format: 'esm'; minify: true; sourcemap: true; mainFields: string[] };
+  settings: { target: string; format: 'esm'; minify: true; sourcemap: true; mainFields: string[]; alias: Record<string, string> };
   functions: Record<string, BundleFigures>;
 }
 
-/** The esbuild settings the stack uses, read from its source so the two cannot drift apart. */
-function stackSettings(): { target: string; banner: string } {
+/**
+ * The esbuild settings the stack uses: the shared ones from `infra/bundling/esbuild.ts`, and a
+ * check that `tracker-function.ts` still passes them (and minifies, ESM, the SDK inside) as this
+ * build assumes.
+ */
+function stackSettings(): { target: string; banner: string; mainFields: string[]; alias: Record<string, string> } {
   const source = readFileSync(join(ROOT, 'infra', 'constructs', 'tracker-function.ts'), 'utf8');
-  const target = /const ESBUILD_TARGET = '([^']+)'/.exec(source)?.[1];
-  const banner = /const ESM_REQUIRE_BANNER =\s*"([^"]+)"/.exec(source)?.[1];
-  if (!target || !banner || !/minify: true/.test(source) || !/format: OutputFormat\.ESM/.test(source) || !/externalModules: \[\]/.test(source)) {
+  const expected = [
+    /minify: true/, /format: OutputFormat\.ESM/, /externalModules: \[\]/, /sourceMap: true/, /sourcesContent: false/,
+    /target: ESBUILD_TARGET/, /banner: ESM_REQUIRE_BANNER/, /mainFields: MAIN_FIELDS/, /'--alias': Object\.entries\(BUNDLE_ALIASES\)/,
+  ];
+  if (!expected.every((re) => re.test(source))) {
     throw new Error('infra/constructs/tracker-function.ts changed shape: update bench/bundles.ts to build as it does');
   }
-  return { target, banner };
+  return { target: ESBUILD_TARGET, banner: ESM_REQUIRE_BANNER, mainFields: [...MAIN_FIELDS], alias: { ...BUNDLE_ALIASES } };
 }
 
 /** Bytes in the output by npm package (the innermost `node_modules/<name>`) or own code, top 6, kB. */
 function largestInputs(metafile: Metafile, outdir: string, name: string): Record<string, number> {
-  const output = Object.entries(metafile.outputs).find(([path]) => resolve(path) === join(outdir, `${name}.mjs`))?.[1];
+  const output = Object.entries(metafile.outputs).find(([path]) => resolve(ROOT, path) === join(outdir, `${name}.mjs`))?.[1];
   const byPackage = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
     const parts = path.split('node_modules/');
@@ -95,11 +102,10 @@ function timeImport(file: string): Promise<{ wallMs: number; importMs: number }>
 }
 
 export async function measureBundles(options: { runs: number; only?: string[] }): Promise<BundlesFigures> {
-  const { target, banner } = stackSettings();
+  const { target, banner, mainFields, alias } = stackSettings();
   const names = options.only ?? functionNames();
   const outdir = mkdtempSync(join(tmpdir(), 'tracker-bench-bundles-'));
   try {
-    const mainFields = ['module', 'main'];
     const built = await build({
       metafile: true,
       entryPoints: Object.fromEntries(names.map((n) => [n, join(ROOT, 'functions', n, 'handler.ts')])),
@@ -110,6 +116,9 @@ export async function measureBundles(options: { runs: number; only?: string[] })
       format: 'esm',
       target,
       mainFields,
+      alias,
+      // Aliases name files relative to the project root, as when the stack bundles.
+      absWorkingDir: ROOT,
       banner: { js: banner },
       minify: true,
       sourcemap: true,
@@ -143,7 +152,7 @@ export async function measureBundles(options: { runs: number; only?: string[] })
       runs: options.runs,
       emptyProcessMs: round(emptyMs, 1),
       coldStartRatio: Math.max(...Object.values(functions).map((f) => f.coldStartRatio)),
-      settings: { target, format: 'esm', minify: true, sourcemap: true, mainFields },
+      settings: { target, format: 'esm', minify: true, sourcemap: true, mainFields, alias },
       functions,
     };
   } finally {

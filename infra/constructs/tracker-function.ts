@@ -11,23 +11,16 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_ALIASES, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS } from '../bundling/esbuild.ts';
 
 /** Newest Node.js runtime aws-cdk-lib offers (cdk-nag AwsSolutions-L1 checks this too). */
 export const NODE_RUNTIME = Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
 
 /** CloudWatch namespace of the Powertools metrics (accepted, duplicate, projected, …). */
 export const METRICS_NAMESPACE = 'GpuPolicyTracker';
 
 /** The project root: entries, `package-lock.json` and `tsconfig.json` live there. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * ESM bundles have no `require`; some CommonJS dependencies bundled into them still call it
- * (for Node built-ins), so the bundle defines one.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __trackerCreateRequire } from 'node:module'; const require = __trackerCreateRequire(import.meta.url);";
 
 export interface TrackerFunctionProps {
   /** Directory under `functions/`, e.g. `api`; the entry is `functions/<name>/handler.ts`. */
@@ -80,8 +73,7 @@ export class TrackerFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         target: ESBUILD_TARGET,
-        // Prefer packages' ESM builds: they tree-shake, so a bundle holds only what it imports.
-        mainFields: ['module', 'main'],
+        mainFields: MAIN_FIELDS,
         banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
@@ -89,6 +81,8 @@ export class TrackerFunction extends Construct {
         sourcesContent: false,
         // Bundle the AWS SDK: the version we tested ships, not whatever the runtime carries that day.
         externalModules: [],
+        // Lambda-only replacements of SDK parts the runtime makes dead weight (see BUNDLE_ALIASES).
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([pkg, file]) => `${pkg}=${file}`) },
         tsconfig: `${PROJECT_ROOT}tsconfig.json`,
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,

@@ -1,9 +1,13 @@
 /**
  * The real bundles the synth produces (esbuild output in the CDK out dir), invoked the way Lambda
  * invokes them — API Gateway v2 and SQS events from events/samples — against DynamoDB Local and
- * fauxqs, each in a fresh Node process: they do what the local stack does.
+ * fauxqs, each in a fresh Node process: they do what the local stack does. And the AWS path of the
+ * admin key: the bundled SDK, with the bundles' own credential provider (the Lambda runtime's
+ * environment credentials), signs a Secrets Manager call.
  */
 import { execFile } from 'node:child_process';
+import { type IncomingHttpHeaders, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +81,7 @@ afterAll(async () => {
  * Runs `handler(event, {})` of a bundle in a fresh Node process, as the Lambda runtime would.
  * Asynchronously: the SQS emulator runs in this process and must keep answering meanwhile.
  */
-async function invoke<T>(bundle: string, event: unknown): Promise<T> {
+async function invoke<T>(bundle: string, event: unknown, envOverrides: Record<string, string | undefined> = {}): Promise<T> {
   const out = join(outdir, `out-${Math.random().toString(36).slice(2)}.json`);
   const script = [
     `const { writeFileSync } = await import('node:fs');`,
@@ -85,10 +89,14 @@ async function invoke<T>(bundle: string, event: unknown): Promise<T> {
     `writeFileSync(process.env.OUT, JSON.stringify(await m.handler(JSON.parse(process.env.EVENT), {})));`,
   ].join(' ');
   await promisify(execFile)(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
-    env: { ...env, EVENT: JSON.stringify(event), OUT: out },
+    env: withoutUndefined({ ...env, ...envOverrides, EVENT: JSON.stringify(event), OUT: out }),
     maxBuffer: 16 * 1024 * 1024,
   });
   return JSON.parse(readFileSync(out, 'utf8')) as T;
+}
+
+function withoutUndefined(vars: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 describe('the synthesized bundles', () => {
@@ -113,5 +121,49 @@ describe('the synthesized bundles', () => {
     });
     expect(read.statusCode).toBe(200);
     expect(JSON.parse(read.body)).toMatchObject({ recipientId: 'samsung', shipped: 500, inTransit: 500, delivered: 0, sequence: 1 });
+  });
+  it('api reads the admin key from Secrets Manager, signing with the environment credentials the Lambda runtime sets', async () => {
+    const secretKey = 'bundle-test-secret-admin-key-0123456789';
+    const calls: { target: string | undefined; authorization: string | undefined; token: string | undefined; body: string }[] = [];
+    // Stands in for Secrets Manager: answers GetSecretValue (JSON 1.1) and records how it was called.
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const header = (name: keyof IncomingHttpHeaders) => req.headers[name] as string | undefined;
+        calls.push({ target: header('x-amz-target'), authorization: header('authorization'), token: header('x-amz-security-token'), body });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf', Name: 'admin', SecretString: secretKey, VersionId: 'v1' }));
+      });
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    try {
+      const post = sample<APIGatewayProxyEventV2>('apigw-post-events.json');
+      post.headers.authorization = `Bearer ${secretKey}`;
+      const posted = await invoke<{ statusCode: number; body: string }>(bundles.api, post, {
+        TRACKER_ADMIN_KEY: undefined,
+        TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        AWS_ACCESS_KEY_ID: 'ASIABUNDLETEST', AWS_SECRET_ACCESS_KEY: 'bundle-test-secret', AWS_SESSION_TOKEN: 'bundle-test-session',
+      });
+      expect(posted.statusCode, posted.body).toBe(202);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.target).toBe('secretsmanager.GetSecretValue');
+      expect(JSON.parse(calls[0]!.body)).toMatchObject({ SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf' });
+      expect(calls[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIABUNDLETEST\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/);
+      expect(calls[0]!.token).toBe('bundle-test-session');
+
+      // Without the runtime's credentials the bundle says where they were expected, instead of trying a profile or IMDS.
+      const refused = await invoke<{ statusCode: number }>(bundles.api, post, {
+        TRACKER_ADMIN_KEY: undefined,
+        TRACKER_ADMIN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined,
+      });
+      expect(refused.statusCode).toBeGreaterThanOrEqual(500);
+      expect(calls).toHaveLength(1);
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });

@@ -367,6 +367,9 @@ describe('tracker stack (dev)', () => {
         const external = runtimeImports(join(dir, 'index.mjs')).filter((path) => !isBuiltin(path));
         expect(external, `${name}: run-time imports`).toEqual([]);
         expect(bundle.includes('smithy.ts.sdk.synthetic'), `${name}: bundles the AWS SDK`).toBe(true);
+        // The SDK's default credential chain is replaced by the Lambda runtime's environment credentials.
+        expect(bundle.includes('infra/bundling/lambda-credentials.ts'), `${name}: environment credentials`).toBe(true);
+        expect(bundle.includes('defaultProvider::fromSSO'), `${name}: no default credential chain`).toBe(false);
         expect(statSync(join(dir, 'index.mjs.map')).size).toBeGreaterThan(0);
         const budget = BUNDLE_BUDGET_BYTES[name as keyof typeof BUNDLE_BUDGET_BYTES];
         expect(Buffer.byteLength(bundle), `${name} bundle bytes (budget ${budget})`).toBeLessThanOrEqual(budget);
