@@ -2,12 +2,15 @@
  * Mounts the public dashboard on the app: `GET /`, `GET /recipients/:id` and `GET /assets/*`.
  * HTML goes out with a strict Content-Security-Policy (scripts and styles only from /assets); the
  * page reads the same public /v1 API as everyone else.
+ *
+ * The pages and assets (the client script, styles and labels, hashed) are imported on the first
+ * request for one of them, not when the app is built: a Lambda cold start that serves `/v1`
+ * never builds them.
  */
 import type { Context, Env, Hono } from 'hono';
 import { EntityId } from '../../domain/event-schema.ts';
 import { NotFoundError } from '../../errors.ts';
-import { ASSETS, assetUrl } from './assets.ts';
-import { dashboardHtml, type View } from './page.ts';
+import type { View } from './page.ts';
 
 export const DASHBOARD_CSP = [
   "default-src 'self'",
@@ -21,6 +24,17 @@ export const DASHBOARD_CSP = [
   "object-src 'none'",
 ].join('; ');
 
+let modules: Promise<[typeof import('./assets.ts'), typeof import('./page.ts')]> | undefined;
+
+/** The assets and the page renderer, imported once; a failed import is retried next time. */
+function load() {
+  modules ??= Promise.all([import('./assets.ts'), import('./page.ts')]);
+  modules.catch(() => {
+    modules = undefined;
+  });
+  return modules;
+}
+
 export function mountDashboard<E extends Env>(app: Hono<E>): void {
   app.get('/', (c) => page(c, { kind: 'overview' }));
 
@@ -30,8 +44,9 @@ export function mountDashboard<E extends Env>(app: Hono<E>): void {
     return page(c, { kind: 'recipient', recipientId: id });
   });
 
-  app.get('/assets/:name', (c) => {
+  app.get('/assets/:name', async (c) => {
     const name = c.req.param('name');
+    const [{ ASSETS }] = await load();
     const found = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
     if (!found) throw new NotFoundError(`No asset '${name.slice(0, 64)}'.`);
     const etag = `"${found.hash}"`;
@@ -48,7 +63,8 @@ export function mountDashboard<E extends Env>(app: Hono<E>): void {
   });
 }
 
-function page(c: Context, view: View): Response {
+async function page(c: Context, view: View): Promise<Response> {
+  const [{ assetUrl }, { dashboardHtml }] = await load();
   return c.body(dashboardHtml(view, assetUrl), 200, {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': DASHBOARD_CSP,
