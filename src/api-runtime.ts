@@ -2,20 +2,18 @@
  * The API app as every host builds it: the two API Lambda entries (the HTTP API one and the
  * response-streaming one for `GET /v1/stream`), the local stack and the integration tests.
  */
-import { type AppDeps, createApp } from './app/app.ts';
+import { type App, type AppDeps, createApp } from './app/app.ts';
 import { loadConfig } from './config.ts';
 import { createTracker, type Tracker } from './runtime.ts';
 import { createNotifications } from './runtime-notifications.ts';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { count, observeIngest } from './telemetry.ts';
 
-/** The app over a tracker's services; `extra` carries what differs between hosts. */
-export function createTrackerApp(
-  tracker: Tracker,
-  subscriptions: AppDeps['subscriptions'],
-  extra: Partial<Pick<AppDeps, 'ingest' | 'ready' | 'onUnexpectedError' | 'onRefused'>> = {},
-) {
-  return createApp({
+type Extra = Partial<Pick<AppDeps, 'ingest' | 'ready' | 'onUnexpectedError' | 'onRefused'>>;
+
+/** The app's dependencies over a tracker's services; `extra` carries what differs between hosts. */
+function trackerAppDeps(tracker: Tracker, subscriptions: AppDeps['subscriptions'], extra: Extra = {}): AppDeps {
+  return {
     ingest: tracker.ingest,
     queries: tracker.queries,
     access: tracker.access,
@@ -25,16 +23,25 @@ export function createTrackerApp(
     readsRequireKey: tracker.readsRequireKey,
     onUnexpectedError: (error) => tracker.logger.error('unexpected error', { error }),
     ...extra,
-  });
+  };
 }
 
-/** Lambda: configuration read once, clients built once; ingest outcomes counted and logged when `metrics` is given. */
-export function createApiApp(metrics?: Metrics) {
+/** The app (API and pages) over a tracker's services; `extra` carries what differs between hosts. */
+export function createTrackerApp(tracker: Tracker, subscriptions: AppDeps['subscriptions'], extra: Extra = {}) {
+  return createApp(trackerAppDeps(tracker, subscriptions, extra));
+}
+
+/**
+ * Lambda: configuration read once, clients built once; ingest outcomes counted and logged when
+ * `metrics` is given. `build` is `createApp` (API and pages) or `createApiRoutes` (the API alone):
+ * passed in, so a bundle holds only the one its entry names.
+ */
+export function createApiApp(build: (deps: AppDeps) => App, metrics?: Metrics): App {
   const config = loadConfig();
   const tracker = createTracker(config);
   const subscriptions = createNotifications(config, tracker.clients).subscriptions;
-  if (!metrics) return createTrackerApp(tracker, subscriptions);
-  return createTrackerApp(tracker, subscriptions, {
+  if (!metrics) return build(trackerAppDeps(tracker, subscriptions));
+  return build(trackerAppDeps(tracker, subscriptions, {
     ingest: async (events) => {
       const results = await tracker.ingest(events);
       observeIngest(metrics, tracker.logger, results, events.map((e) => e.subject));
@@ -46,5 +53,5 @@ export function createApiApp(metrics?: Metrics) {
       count(metrics, 'EventsRejected', Math.max(1, indexes.size));
       tracker.logger.info('events refused', { status: error.status, problem: error.slug, events: indexes.size });
     },
-  });
+  }));
 }

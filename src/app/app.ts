@@ -49,7 +49,19 @@ type Env = { Variables: { principal: Principal } };
 /** Bodies of the small JSON routes (keys, subscriptions). */
 const MAX_SMALL_BODY_BYTES = 16 * 1024;
 
+/** The API and its pages (dashboard, docs): what every host serves but the stream function. */
 export function createApp(deps: AppDeps) {
+  const app = createApiRoutes(deps);
+  mountApiDocs(app);
+  mountDashboard(app);
+  return app;
+}
+
+/**
+ * The API alone: `/healthz` and `/v1`, no pages — for the stream function, whose bundle then
+ * leaves the pages out.
+ */
+export function createApiRoutes(deps: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((error, c) => {
@@ -156,9 +168,6 @@ export function createApp(deps: AppDeps) {
   });
 
   mountSubscriptionRoutes(app, deps, { requireRole, parseBody, smallBody });
-
-  mountApiDocs(app);
-  mountDashboard(app);
   return app;
 }
 
