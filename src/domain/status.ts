@@ -269,10 +269,11 @@ function unmark<T extends string>(holder: { trimmed?: T[] }, name: T): void {
   if (holder.trimmed?.length === 0) delete holder.trimmed;
 }
 
-/** The `cap` latest of `list` (a copy), and whether any was left out. */
+/** The `cap` latest of `list` (a copy, in the list's order, as `pushCapped` keeps it), and whether any was left out. */
 function latestCapped<V>(list: readonly Candidate<V>[], cap: number): { kept: Candidate<V>[]; dropped: boolean } {
-  const sorted = [...list].sort((a, b) => (isLater(a, b) ? -1 : isLater(b, a) ? 1 : 0));
-  return { kept: structuredClone(sorted.slice(0, cap)), dropped: sorted.length > cap };
+  if (list.length <= cap) return { kept: structuredClone([...list]), dropped: false };
+  const latest = new Set([...list].sort((a, b) => (isLater(a, b) ? -1 : isLater(b, a) ? 1 : 0)).slice(0, cap));
+  return { kept: structuredClone(list.filter((c) => latest.has(c))), dropped: true };
 }
 
 /**
