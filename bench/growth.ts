@@ -42,8 +42,13 @@ export interface HistoryRow extends GrowthCost {
   statusItemBytes: number;
   largestKeyItemBytes: number;
   statusP99Ms: number;
-  /** The same posts with one `delivery.*` webhook subscription active. */
+  /**
+   * The same posts with one `delivery.*` webhook subscription active, after `snapshotCatchUp`: the
+   * first delivery event after subscribing, alone, whose notification folds the recipient's prior
+   * history into the notifier's snapshot once (src/services/notifier.ts).
+   */
   withWebhook: GrowthCost;
+  snapshotCatchUp: GrowthCost;
 }
 
 export interface ScaleRow {
@@ -113,7 +118,10 @@ export async function measureHistoryGrowth(
       await b.settle(options.quietMs);
       const plain = await measureIngest(b, all.slice(prior, prior + events), options);
       const unsubscribe = await subscribe(b, receiver.url);
-      const hooked = await measureIngest(b, all.slice(prior + events), options);
+      const after = all.slice(prior + events);
+      const first = Math.max(0, after.findIndex((e) => e.type.startsWith('delivery.')));
+      const catchUp = await measureIngest(b, [after[first]!], { ...options, clients: 1 });
+      const hooked = await measureIngest(b, after.filter((_, i) => i !== first), options);
       await unsubscribe();
       await b.settle(options.quietMs);
       const sizes = await itemBytes(b, subject);
@@ -127,6 +135,7 @@ export async function measureHistoryGrowth(
         largestKeyItemBytes: sizes.largestKey,
         statusP99Ms: reads.p99Ms,
         withWebhook: pick(hooked.cost),
+        snapshotCatchUp: pick(catchUp.cost),
       });
     }
   }

@@ -318,6 +318,7 @@ export function report(r: BenchResults, print: (line: string) => void = console.
   table('growth: single events to a recipient with a longer history', r.growth.history.map((g) => ({
     shape: g.shape, prior: g.priorEvents, wru: g.wruPerEvent, rru: g.rruPerEvent, usdPerMillion: g.usdPerMillion,
     'wru+hook': g.withWebhook.wruPerEvent, 'rru+hook': g.withWebhook.rruPerEvent, 'usd+hook': g.withWebhook.usdPerMillion,
+    'catchUp wru': g.snapshotCatchUp.wruPerEvent, 'catchUp rru': g.snapshotCatchUp.rruPerEvent,
     statusBytes: g.statusItemBytes, largestKeyBytes: g.largestKeyItemBytes, statusP99Ms: g.statusP99Ms,
   })));
   table('scale: events already stored in the tracker', r.scale.map((s) => ({ ...s })));

@@ -84,6 +84,7 @@ describe('npm run bench -- --quick', () => {
         wruPerEvent: positive, rruPerEvent: positive, statusItemBytes: positive, largestKeyItemBytes: positive, statusP99Ms: positive,
       });
       expectFields('growth.history[].withWebhook', g.withWebhook, { wruPerEvent: positive, rruPerEvent: positive });
+      expectFields('growth.history[].snapshotCatchUp', g.snapshotCatchUp, { wruPerEvent: positive, rruPerEvent: positive });
     }
     expect(r.scale.map((s) => s.storedEvents)).toEqual([30]);
     for (const s of r.scale) expectFields('scale[]', s, { wruPerEvent: positive, rruPerEvent: positive, statusP99Ms: positive });
