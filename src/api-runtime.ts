@@ -4,7 +4,8 @@
  */
 import { type App, type AppDeps, createApp } from './app/app.ts';
 import { loadConfig } from './config.ts';
-import { createTracker, type Tracker } from './runtime.ts';
+import type { Config } from './config.ts';
+import { adminKeyFromEnv, createTracker, type Tracker } from './runtime.ts';
 import { createNotifications } from './runtime-notifications.ts';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { count, observeIngest } from './telemetry.ts';
@@ -38,7 +39,7 @@ export function createTrackerApp(tracker: Tracker, subscriptions: AppDeps['subsc
  */
 export function createApiApp(build: (deps: AppDeps) => App, metrics?: Metrics): App {
   const config = loadConfig();
-  const tracker = createTracker(config);
+  const tracker = createTracker(config, undefined, undefined, adminKeyFromSecret(config));
   const subscriptions = createNotifications(config, tracker.clients).subscriptions;
   if (!metrics) return build(trackerAppDeps(tracker, subscriptions));
   return build(trackerAppDeps(tracker, subscriptions, {
@@ -54,4 +55,14 @@ export function createApiApp(build: (deps: AppDeps) => App, metrics?: Metrics): 
       tracker.logger.info('events refused', { status: error.status, problem: error.slug, events: indexes.size });
     },
   }));
+}
+
+/** The admin key: `TRACKER_ADMIN_KEY` when set (local); on AWS from Secrets Manager, cached for 5 minutes. */
+export function adminKeyFromSecret(config: Config): () => Promise<string | undefined> {
+  const arn = config.TRACKER_ADMIN_SECRET_ARN;
+  if (config.TRACKER_ADMIN_KEY || !arn) return adminKeyFromEnv(config);
+  return async () => {
+    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+    return (await getSecret(arn, { maxAge: 300 })) as string | undefined;
+  };
 }

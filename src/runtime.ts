@@ -42,7 +42,17 @@ export function createClients(config: Config) {
 
 export type Clients = ReturnType<typeof createClients>;
 
-export function createTracker(config: Config, clients: Clients = createClients(config), clock: Clock = systemClock) {
+/**
+ * Every service over configuration and clients. `adminKey` is where the deployment's admin key comes
+ * from: by default `TRACKER_ADMIN_KEY` (local); the API entries pass `adminKeyFromSecret` (AWS), so
+ * the consumers' bundles do not carry the Secrets Manager client.
+ */
+export function createTracker(
+  config: Config,
+  clients: Clients = createClients(config),
+  clock: Clock = systemClock,
+  adminKey: () => Promise<string | undefined> = adminKeyFromEnv(config),
+) {
   const logger = new Logger({ serviceName: 'gpu-policy-tracker' });
   const log = createDynamoEventLog(clients.doc, config.EVENTS_TABLE);
   const store = createDynamoProjectionStore(clients.doc, config.STATE_TABLE);
@@ -71,7 +81,7 @@ export function createTracker(config: Config, clients: Clients = createClients(c
       keys: createDynamoKeyStore(clients.doc, config.KEYS_TABLE),
       rateLimiter: createDynamoRateLimiter(clients.doc, config.KEYS_TABLE),
       clock,
-      adminKey: adminKeyResolver(config),
+      adminKey,
     }),
     readsRequireKey: config.TRACKER_READS_REQUIRE_KEY === '1',
   };
@@ -79,16 +89,8 @@ export function createTracker(config: Config, clients: Clients = createClients(c
 
 export type Tracker = ReturnType<typeof createTracker>;
 
-/** The admin key: from the environment locally; on AWS from Secrets Manager, cached for 5 minutes. */
-function adminKeyResolver(config: Config): () => Promise<string | undefined> {
-  if (config.TRACKER_ADMIN_KEY) {
-    const key = config.TRACKER_ADMIN_KEY;
-    return async () => key;
-  }
-  const arn = config.TRACKER_ADMIN_SECRET_ARN;
-  if (!arn) return async () => undefined;
-  return async () => {
-    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    return (await getSecret(arn, { maxAge: 300 })) as string | undefined;
-  };
+/** The admin key from `TRACKER_ADMIN_KEY` (local); none otherwise. */
+export function adminKeyFromEnv(config: Config): () => Promise<string | undefined> {
+  const key = config.TRACKER_ADMIN_KEY;
+  return async () => key;
 }
