@@ -7,7 +7,11 @@
  *   npm run rebuild -- --data-dir /path/to/data       # another one
  *   npm run rebuild -- --check                        # compare only; exit 1 when a projection differs
  *   npm run rebuild -- --state-table rebuilt          # into another State table (local: created when missing)
- *   npm run rebuild -- --events-table E --state-table S [--region R]    # deployed tables, AWS credentials
+ *   npm run rebuild -- --events-table E --state-table S [--notify-table N] [--region R]    # deployed tables, AWS credentials
+ *
+ * A subject whose projection is rewritten also has the notifier's snapshot of it dropped (Notify
+ * table: the local one when rebuilding the local State table in place, `--notify-table` on AWS), so
+ * notifications fold it again from the log.
  *
  * Locally it uses the DynamoDB Local of the `npm start` running on that data directory (found through
  * `stack.json` there); when none runs, it starts DynamoDB Local on the directory for the rebuild.
@@ -21,6 +25,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createTables } from '../local/provision.ts';
 import { LOCAL_TABLES, type StackMarker, stackMarkerFile } from '../local/stack.ts';
 import { createDynamoEventLog } from '../src/adapters/dynamodb-event-log.ts';
+import { NOTIFY_SNAPSHOT_LAYOUT } from '../src/adapters/dynamodb-projection-store.ts';
 import { createDynamoRebuildStore } from '../src/adapters/dynamodb-rebuild-store.ts';
 import { createRebuild, type RebuildReport } from '../src/services/rebuild.ts';
 
@@ -28,6 +33,7 @@ const USAGE = `usage: npm run rebuild -- [options]
   --data-dir DIR        local data directory (default $TRACKER_DATA_DIR or .data/)
   --events-table NAME   with --state-table: deployed tables, AWS credentials and region from the environment
   --state-table NAME    the State table to write (local default ${LOCAL_TABLES.State}; created locally when missing)
+  --notify-table NAME   deployed: the Notify table, whose snapshots of rewritten subjects are dropped
   --region R            AWS region (default $AWS_REGION)
   --endpoint URL        a DynamoDB endpoint (e.g. DynamoDB Local already running)
   --subject S           only this subject (repeatable), e.g. recipients/samsung
@@ -36,7 +42,7 @@ const USAGE = `usage: npm run rebuild -- [options]
 
 const { values } = parseArgs({
   options: {
-    'data-dir': { type: 'string' }, 'events-table': { type: 'string' }, 'state-table': { type: 'string' },
+    'data-dir': { type: 'string' }, 'events-table': { type: 'string' }, 'state-table': { type: 'string' }, 'notify-table': { type: 'string' },
     region: { type: 'string' }, endpoint: { type: 'string' }, subject: { type: 'string', multiple: true },
     check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   },
@@ -49,7 +55,9 @@ if (values.help) {
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** Where to connect, and what to stop afterwards. */
-async function target(): Promise<{ client: DynamoDBClient; events: string; state: string; where: string; stop: () => Promise<void> }> {
+async function target(): Promise<{
+  client: DynamoDBClient; events: string; state: string; notify?: string | undefined; where: string; stop: () => Promise<void>;
+}> {
   const aws = values['events-table'] !== undefined && values['data-dir'] === undefined;
   if (aws) {
     if (!values['state-table']) throw new Error('--events-table needs --state-table');
@@ -57,7 +65,10 @@ async function target(): Promise<{ client: DynamoDBClient; events: string; state
       ...(values.region ? { region: values.region } : {}),
       ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     });
-    return { client, events: values['events-table']!, state: values['state-table'], where: values.endpoint ?? 'AWS', stop: async () => client.destroy() };
+    return {
+      client, events: values['events-table']!, state: values['state-table'], notify: values['notify-table'],
+      where: values.endpoint ?? 'AWS', stop: async () => client.destroy(),
+    };
   }
 
   const dataDir = values['data-dir'] ?? process.env.TRACKER_DATA_DIR ?? '.data/';
@@ -84,6 +95,8 @@ async function target(): Promise<{ client: DynamoDBClient; events: string; state
   await createTables(client, { ...LOCAL_TABLES, State: state });
   return {
     client, events, state, where,
+    // In place only: a rebuild into another State table leaves the live notifier alone.
+    notify: state === LOCAL_TABLES.State ? LOCAL_TABLES.Notify : undefined,
     stop: async () => {
       client.destroy();
       await stopLocal();
@@ -126,7 +139,11 @@ function print(report: RebuildReport, check: boolean, where: string, state: stri
 const t = await target();
 try {
   const doc = DynamoDBDocumentClient.from(t.client, { marshallOptions: { removeUndefinedValues: true } });
-  const rebuild = createRebuild({ log: createDynamoEventLog(doc, t.events), store: createDynamoRebuildStore(doc, t.state) });
+  const rebuild = createRebuild({
+    log: createDynamoEventLog(doc, t.events),
+    store: createDynamoRebuildStore(doc, t.state),
+    ...(t.notify ? { snapshots: createDynamoRebuildStore(doc, t.notify, NOTIFY_SNAPSHOT_LAYOUT) } : {}),
+  });
   const check = values.check ?? false;
   const report = await rebuild({ check, ...(values.subject ? { subjects: values.subject } : {}) });
   print(report, check, t.where, t.state);

@@ -9,12 +9,16 @@ import type { RebuildStore } from '../services/rebuild.ts';
 import { STATE_TABLE, keys } from '../tables.ts';
 import { aws } from './aws-errors.ts';
 import { queryAll } from './dynamodb-batch.ts';
-import { createDynamoProjectionStore, statusItem } from './dynamodb-projection-store.ts';
+import { STATE_LAYOUT, createDynamoProjectionStore, statusItem } from './dynamodb-projection-store.ts';
 
 type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, string> } };
 
-export function createDynamoRebuildStore(doc: DynamoDBDocumentClient, table: string): RebuildStore {
-  const projection = createDynamoProjectionStore(doc, table);
+/**
+ * `layout` is where the projection's items are: the State table's (default), or the notifier's
+ * snapshots in the Notify table (`NOTIFY_SNAPSHOT_LAYOUT`), of which a rebuild only uses `remove`.
+ */
+export function createDynamoRebuildStore(doc: DynamoDBDocumentClient, table: string, layout = STATE_LAYOUT): RebuildStore {
+  const projection = createDynamoProjectionStore(doc, table, layout);
 
   async function batchWrite(requests: WriteRequest[]): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {
@@ -48,7 +52,7 @@ export function createDynamoRebuildStore(doc: DynamoDBDocumentClient, table: str
       const items = await queryAll(doc, {
         TableName: table,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.statusPartition(subject) },
+        ExpressionAttributeValues: { ':pk': layout.partition(subject) },
         ProjectionExpression: 'pk, sk',
         ConsistentRead: true,
       });

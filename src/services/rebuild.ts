@@ -39,6 +39,12 @@ export interface RebuildDeps {
   store: RebuildStore;
   /** Subjects rebuilt in parallel (default 4). */
   concurrency?: number;
+  /**
+   * The notifier's snapshots (a projection of their own, src/services/notifier.ts): a subject whose
+   * projection was rewritten has its snapshot dropped too, so the notifier folds it again from the log
+   * (whatever made the projection wrong may have made the snapshot wrong as well).
+   */
+  snapshots?: { remove(subject: string): Promise<void> };
 }
 
 export interface SubjectRebuild {
@@ -93,6 +99,7 @@ export function createRebuild(deps: RebuildDeps) {
       await deps.store.writeKeys(subject, put, remove);
       try {
         await deps.store.putStatus(state, stored?.appliedSeq);
+        await deps.snapshots?.remove(subject);
         return result;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || races >= MAX_RACES) throw error;
@@ -112,7 +119,12 @@ export function createRebuild(deps: RebuildDeps) {
       }),
     );
     const orphans = options.subjects ? [] : (await deps.store.subjects()).filter((s) => !logged.includes(s));
-    if (!options.check) for (const subject of orphans) await deps.store.remove(subject);
+    if (!options.check) {
+      for (const subject of orphans) {
+        await deps.store.remove(subject);
+        await deps.snapshots?.remove(subject);
+      }
+    }
     return {
       subjects: results.length,
       events: results.reduce((n, r) => n + r.events, 0),

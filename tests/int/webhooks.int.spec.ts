@@ -14,7 +14,10 @@ import { type NotificationConsumers, startNotificationConsumers } from '../../lo
 import { createNotifierHandler } from '../../src/consumers/notifier-handler.ts';
 import type { StoredEvent } from '../../src/domain/event-schema.ts';
 import { foldEvents, recipientView } from '../../src/domain/status.ts';
-import { NOTIFY_SNAPSHOT_LAYOUT, createDynamoProjectionStore } from '../../src/adapters/dynamodb-projection-store.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { NOTIFY_SNAPSHOT_LAYOUT, createDynamoProjectionStore, statusItem } from '../../src/adapters/dynamodb-projection-store.ts';
+import { createDynamoRebuildStore } from '../../src/adapters/dynamodb-rebuild-store.ts';
+import { createRebuild } from '../../src/services/rebuild.ts';
 import { createProjector } from '../../src/services/projector.ts';
 import { type DeliveryView, MAX_ATTEMPTS, webhookIdOf } from '../../src/domain/webhooks.ts';
 import { createWebhooks } from '../../src/runtime-delivery.ts';
@@ -477,6 +480,27 @@ describe('subscription API', () => {
     await notifyAll();
     await expectStatusesFromTheFold(5);
     expect(recipientView((await snapshots.load(samsung))!)).toEqual(recipientView(foldEvents(samsung, await t.tracker.log.read(samsung, { after: 0, limit: 100 })).state));
+
+    // `npm run rebuild` rewriting the subject's projection drops its snapshot too.
+    await post(t, [ev.registered('recipients/sk-hynix', 'reg-sk'), shipped('shp-sk', 'recipients/sk-hynix')]);
+    await notifyAll();
+    await createProjector({ log: t.tracker.log, store: t.tracker.store })(samsung);
+    await createProjector({ log: t.tracker.log, store: t.tracker.store })('recipients/sk-hynix');
+    const status = (await t.tracker.store.load(samsung))!;
+    await emu.clients.doc.send(new PutCommand(statusItem(t.config.STATE_TABLE, { ...status, counters: { ...status.counters, delivered: 1 } }, status.appliedSeq)));
+    const rebuild = createRebuild({
+      log: t.tracker.log,
+      store: createDynamoRebuildStore(emu.clients.doc, t.config.STATE_TABLE),
+      snapshots: createDynamoRebuildStore(emu.clients.doc, t.config.NOTIFY_TABLE, NOTIFY_SNAPSHOT_LAYOUT),
+    });
+    const report = await rebuild({ subjects: [samsung, 'recipients/sk-hynix'] });
+    expect(report.changed.map((c) => c.subject)).toEqual([samsung]);
+    expect(await snapshots.load(samsung)).toBeUndefined();
+    expect(await snapshots.load('recipients/sk-hynix')).toBeUndefined(); // never subscribed to: no snapshot was made
+    await post(t, [shipped('shp-4')]);
+    await notifyAll();
+    await expectStatusesFromTheFold(6);
+    expect((await snapshots.load(samsung))?.appliedSeq).toBe(10);
   });
 
   it('replay re-sends everything matching since a time with the original webhook ids, events before the subscription included', async () => {
