@@ -11,13 +11,13 @@
  */
 import type { TrackerEvent } from '../src/domain/event-schema.ts';
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { keys } from '../src/tables.ts';
+import { EVENTS_TABLE, keys } from '../src/tables.ts';
 import { randomEvents } from '../tests/support/random-events.ts';
 import { realisticHistory, realisticMix } from './events.ts';
 import { type BenchStack, TABLE_NAMES } from './harness.ts';
 import { subscribe, type WebhookReceiver } from './lag.ts';
 import { type IngestOptions, measureIngest } from './pipeline.ts';
-import { closedLoop } from './stats.ts';
+import { closedLoop, round } from './stats.ts';
 
 export interface GrowthCost {
   wruPerEvent: number;
@@ -53,9 +53,13 @@ export interface HistoryRow extends GrowthCost {
 
 export interface ScaleRow {
   storedEvents: number;
+  /** Recipients the stored events are spread over. */
+  recipients: number;
   wruPerEvent: number;
   rruPerEvent: number;
   statusP99Ms: number;
+  /** Events stored for this level (beyond the previous one) per second, until projected and notified. */
+  loadEventsPerSec: number;
 }
 
 const pick = (c: { wruPerEvent: number; rruPerEvent: number; awsRequestsPerEvent: number; usdPerMillion: number; wruByTable: Record<string, number>; rruByTable: Record<string, number> }): GrowthCost => ({
@@ -142,32 +146,105 @@ export async function measureHistoryGrowth(
   return rows;
 }
 
+/** Recipients the stored events of a scale level are spread over: 100, or one per 100 events beyond 10,000. */
+export const scaleRecipients = (level: number) => Math.max(1, Math.min(level, Math.max(100, Math.round(level / 100))));
+
 /**
  * Ingest cost and status read p99 for a fresh recipient, with `levels` events already stored
- * across 100 other recipients (preloaded through the ingest service, cumulative).
+ * (cumulative) over `scaleRecipients(level)` other recipients, each with the same number of
+ * events shaped like a real log (1,000: 100 × 10, 10,000: 100 × 100, 100,000: 1,000 × 100).
+ * They are stored by `b.load` (the tracker's own items and projection, written fast), checked
+ * (`checkLoad`), then the measured events go through the real path as everywhere else.
  */
 export async function measureScale(
   b: BenchStack,
   levels: readonly number[],
   events: number,
-  options: IngestOptions & { readSeconds: number },
+  options: IngestOptions & { readSeconds: number; log?: (line: string) => void },
 ): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
-  let stored = 0;
+  const stored = new Map<number, number>();
   for (const level of levels) {
+    const recipients = scaleRecipients(level);
     const add: TrackerEvent[] = [];
-    const perRecipient = Math.ceil((level - stored) / 100);
-    for (let r = 0; r < 100 && add.length < level - stored; r++) {
+    for (let r = 0; r < recipients; r++) {
+      const has = stored.get(r) ?? 0;
+      const want = Math.floor(level / recipients) + (r < level % recipients ? 1 : 0);
+      if (want <= has) continue;
       const id = `scale-r${r}`;
-      add.push(...realisticHistory(id, Math.min(perRecipient, level - stored - add.length), `${id}-${stored}`, Math.floor(stored / 100)));
+      add.push(...realisticHistory(id, want - has, id, has));
+      stored.set(r, want);
     }
-    await b.preload(add);
-    stored = level;
+    const recipientsBefore = await summaryRecipients(b);
+    const newRecipients = new Set(add.map((e) => e.subject).filter((s) => !b.heads.has(s))).size;
+    const began = performance.now();
+    const load = await b.load(add);
     await b.settle(options.quietMs, 600_000);
-    const id = `scale-probe-${level}`;
+    const loadSeconds = (performance.now() - began) / 1000;
+    const total = [...stored.values()].reduce((a, n) => a + n, 0);
+    if (total !== level) throw new Error(`scale: ${total} events stored, expected ${level}`);
+    await checkLoad(b, add, recipientsBefore + newRecipients);
+    // The check posted three events again (duplicates): their projector and notifier runs stay out of the measurement.
+    await b.settle(options.quietMs);
+    options.log?.(
+      `scale: ${add.length} events over ${load.subjects} recipients stored in ${round(loadSeconds, 1)} s ` +
+        `(${Math.round(add.length / loadSeconds)} events/s: items ${load.writeSeconds} s, projection ${load.projectSeconds} s, ` +
+        `notifier and settle ${round(loadSeconds - load.writeSeconds - load.projectSeconds, 1)} s)`,
+    );
+    // Same length at every level (an item a byte longer can cross a billing unit).
+    const id = `scale-probe-${String(level).padStart(7, '0')}`;
     const run = await measureIngest(b, realisticHistory(id, events, id), options);
     const reads = await closedLoop(8, options.readSeconds, () => fetch(`${b.url}/v1/recipients/${id}`));
-    rows.push({ storedEvents: level, wruPerEvent: run.cost.wruPerEvent, rruPerEvent: run.cost.rruPerEvent, statusP99Ms: reads.p99Ms });
+    rows.push({
+      storedEvents: level,
+      recipients,
+      wruPerEvent: run.cost.wruPerEvent,
+      rruPerEvent: run.cost.rruPerEvent,
+      statusP99Ms: reads.p99Ms,
+      loadEventsPerSec: Math.round(add.length / loadSeconds),
+    });
   }
   return rows;
+}
+
+async function summaryRecipients(b: BenchStack): Promise<number> {
+  const res = await fetch(`${b.url}/v1/summary`);
+  if (res.status !== 200) throw new Error(`GET /v1/summary ${res.status}`);
+  return ((await res.json()) as { recipients: number }).recipients;
+}
+
+/**
+ * What the tracker says about the loaded events, through its own code: every recipient counted
+ * once in `GET /v1/summary`; the last loaded recipient's status at its last sequence; three of its
+ * events posted again through ingest are duplicates at their sequences (so the id items hold the
+ * hash and sequence ingest would have written); its last event is in the feed index.
+ */
+async function checkLoad(b: BenchStack, added: readonly TrackerEvent[], recipients: number): Promise<void> {
+  const fail = (what: string) => {
+    throw new Error(`scale: the loaded store is not what the tracker would have stored: ${what}`);
+  };
+  const counted = await summaryRecipients(b);
+  if (counted !== recipients) fail(`GET /v1/summary counts ${counted} recipients, expected ${recipients}`);
+  const last = added[added.length - 1]!;
+  const mine = added.filter((e) => e.subject === last.subject);
+  const head = b.heads.get(last.subject)!;
+  const res = await fetch(`${b.url}/v1/recipients/${last.subject.slice('recipients/'.length)}`);
+  const status = (await res.json()) as { sequence?: number; name?: string };
+  if (res.status !== 200 || status.sequence !== head) fail(`GET /v1/${last.subject}: ${res.status}, sequence ${status.sequence}, head ${head}`);
+  const sample = [mine[0]!, mine[Math.floor(mine.length / 2)]!, last];
+  const again = await b.stack.tracker.ingest(sample);
+  again.forEach((r, i) => {
+    const expected = head - mine.length + mine.indexOf(sample[i]!) + 1;
+    if (r.status !== 'duplicate' || r.sequence !== expected) fail(`${sample[i]!.id} posted again: ${r.status} at ${r.sequence}, expected duplicate at ${expected}`);
+  });
+  const logItem = await b.probe.send(new GetItemCommand({
+    TableName: TABLE_NAMES.Events, Key: { pk: { S: keys.log(last.subject, head).pk }, sk: { S: keys.log(last.subject, head).sk } }, ConsistentRead: true,
+  }));
+  const feed = await b.probe.send(new QueryCommand({
+    TableName: TABLE_NAMES.Events,
+    IndexName: EVENTS_TABLE.globalIndexes[1].name,
+    KeyConditionExpression: 'gsi2pk = :b AND gsi2sk = :k',
+    ExpressionAttributeValues: { ':b': logItem.Item?.gsi2pk ?? { S: '-' }, ':k': logItem.Item?.gsi2sk ?? { S: '-' } },
+  }));
+  if (feed.Items?.[0]?.id?.S !== last.id) fail(`the feed index has no entry for ${last.id}`);
 }

@@ -1,5 +1,6 @@
 /**
- * The benchmark's local stack: `startLocalStack` on a fresh temporary data directory, a meter on
+ * The benchmark's local stack: `startLocalStack` on a fresh temporary data directory (or with
+ * DynamoDB Local in memory, for the scale measurement's stored volume), a meter on
  * the tracker's own SDK clients, keys for the measured path (a reporter key, so authentication and
  * the per-key rate-limit counter are part of every post), and a second, unmetered DynamoDB client
  * that watches status items and notify watermarks without adding to the counts.
@@ -8,11 +9,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../local/stack.ts';
-import type { TrackerEvent } from '../src/domain/event-schema.ts';
+import { buildAppendItems } from '../src/adapters/dynamodb-event-log.ts';
+import { contentHash } from '../src/domain/canonical.ts';
+import type { StoredEvent, TrackerEvent } from '../src/domain/event-schema.ts';
+import { formatMillis, instantOf, maxInstant } from '../src/domain/time.ts';
 import { EVENTS_TABLE, KEYS_TABLE, NOTIFY_TABLE, STATE_TABLE, keys } from '../src/tables.ts';
 import { Meter } from './meter.ts';
-import { sleep } from './stats.ts';
+import { round, sleep } from './stats.ts';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
@@ -46,6 +51,11 @@ export interface BenchStack {
    * history and stored volume before a measurement. Chunks of `chunk`, `concurrency` at a time.
    */
   preload(events: readonly TrackerEvent[], options?: { chunk?: number; concurrency?: number }): Promise<void>;
+  /**
+   * Stores events as the tracker's ingest would have, several times faster than `preload`: to build
+   * up a large stored volume (`scale`). See `loadEvents`. Every event must be new.
+   */
+  load(events: readonly TrackerEvent[], options?: { concurrency?: number }): Promise<LoadTimes>;
   /** The unmetered client (same DynamoDB Local). */
   probe: DynamoDBClient;
   stop(): Promise<void>;
@@ -71,14 +81,15 @@ function freshDataDir(): string {
   return mkdtempSync(join(base, 'tracker-bench-'));
 }
 
-export async function startBenchStack(options: { webhooks?: boolean } = {}): Promise<BenchStack> {
+export async function startBenchStack(options: { webhooks?: boolean; inMemory?: boolean } = {}): Promise<BenchStack> {
   const dataDir = freshDataDir();
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       seed: '0',
       adminKey: ADMIN_KEY,
-      dataDir,
+      // In memory (DynamoDB Local `-inMemory`) on request: about half the work per stored item.
+      ...(options.inMemory ? {} : { dataDir }),
       // The reconciler repairs lost enqueues; none are lost here, and its scans are a fixed
       // cost per minute on AWS, not a cost per event: keep it out of the measured window.
       reconcileEverySeconds: 3600,
@@ -102,6 +113,7 @@ export async function startBenchStack(options: { webhooks?: boolean } = {}): Pro
 
   const endpoint = await resolveEndpoint(stack.tracker.clients.dynamodb);
   const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const probeDoc = DynamoDBDocumentClient.from(probe, { marshallOptions: { removeUndefinedValues: true } });
   const reporterKey = await createKey(stack.url, {
     name: 'bench reporter', role: 'reporter', sources: ['*'], subjects: ['*'], types: ['*'], rateLimitPerMinute: 100_000,
   });
@@ -199,6 +211,11 @@ export async function startBenchStack(options: { webhooks?: boolean } = {}): Pro
         }),
       );
     },
+    async load(events, { concurrency = 4 } = {}) {
+      const times = await loadEvents(stack, probeDoc, events, concurrency);
+      for (const [subject, sequence] of times.heads) heads.set(subject, Math.max(heads.get(subject) ?? 0, sequence));
+      return times;
+    },
     probe,
     async stop() {
       probe.destroy();
@@ -208,6 +225,101 @@ export async function startBenchStack(options: { webhooks?: boolean } = {}): Pro
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
+  };
+}
+
+export interface LoadTimes {
+  events: number;
+  subjects: number;
+  /** Seconds writing the event log's items, then projecting every subject. */
+  writeSeconds: number;
+  projectSeconds: number;
+  /** Subject → its head sequence after the load. */
+  heads: Map<string, number>;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+/**
+ * The items the tracker's ingest would have stored for `events`, written without its transactions:
+ * each subject's new events are stamped as `Lane.commit` in src/services/ingest.ts stamps them
+ * (sequences after the subject's head, `recordedAt` = now or the head's if later, the content hash
+ * of the event) and turned into items by the event log adapter's own `buildAppendItems` (log items
+ * with the feed index attributes, id items, the head with its subject-list index attributes), then
+ * written by `BatchWriteItem` on the unmetered client (DynamoDB Local spends about half as much per
+ * item as on the 99-item conditional transactions of ingest). Then every subject is projected in
+ * process by the tracker's own projector, and enqueued as ingest enqueues it: the projector poller
+ * finds nothing left, the notifier poller advances the notify watermark.
+ */
+async function loadEvents(stack: LocalStack, doc: DynamoDBDocumentClient, events: readonly TrackerEvent[], concurrency: number): Promise<LoadTimes> {
+  const bySubject = new Map<string, TrackerEvent[]>();
+  for (const e of events) {
+    // Ingest hashes the event without a JSON `datacontenttype` (comparedContent); these never have one.
+    if (e.datacontenttype !== undefined) throw new Error('load: events with datacontenttype are not supported; use preload');
+    const list = bySubject.get(e.subject) ?? [];
+    list.push(e);
+    bySubject.set(e.subject, list);
+  }
+  const subjects = [...bySubject.keys()];
+  const { tracker } = stack;
+  const stored = await tracker.log.heads(subjects);
+  const now = instantOf(new Date());
+  const requests: Record<string, unknown>[][] = [];
+  const heads = new Map<string, number>();
+  for (const [subject, list] of bySubject) {
+    const head = stored.get(subject);
+    const first = head?.sequence ?? 0;
+    const recordedAt = formatMillis(head ? maxInstant(now, head.recordedAt) : now);
+    const group = {
+      subject,
+      // 0: the head is written whole (a Put with its index attributes), as the first append writes it.
+      expectedSequence: 0,
+      events: list.map((event, i) => ({ hash: contentHash(event), event: { ...event, sequence: first + i + 1, recordedAt } as StoredEvent })),
+    };
+    const puts = buildAppendItems(TABLE_NAMES.Events, [group]).map((item) => {
+      if (!item.Put?.Item) throw new Error('load: expected only puts from buildAppendItems with expectedSequence 0');
+      return { PutRequest: { Item: item.Put.Item } };
+    });
+    for (let i = 0; i < puts.length; i += 25) requests.push(puts.slice(i, i + 25));
+    heads.set(subject, first + list.length);
+  }
+  const began = performance.now();
+  await pool(requests, concurrency, async (request) => {
+    let pending = request;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAMES.Events]: pending as never } }));
+      pending = (out.UnprocessedItems?.[TABLE_NAMES.Events] ?? []) as typeof pending;
+      if (attempt > 20 && pending.length > 0) throw new Error('load: BatchWriteItem left items unprocessed');
+    }
+  });
+  const written = performance.now();
+  // Each subject is enqueued once projected, ten at a time, so the notifier works while the rest are projected.
+  let done: string[] = [];
+  const enqueues: Promise<void>[] = [];
+  await pool(subjects, concurrency, async (subject) => {
+    const run = await tracker.project(subject);
+    if (run.appliedSeq !== heads.get(subject)) throw new Error(`load: ${subject} projected to ${run.appliedSeq}, head ${heads.get(subject)}`);
+    done.push(subject);
+    if (done.length >= 10) {
+      enqueues.push(tracker.queue.requestProjection(done));
+      done = [];
+    }
+  });
+  enqueues.push(tracker.queue.requestProjection(done));
+  await Promise.all(enqueues);
+  const projected = performance.now();
+  return {
+    events: events.length,
+    subjects: subjects.length,
+    writeSeconds: round((written - began) / 1000, 1),
+    projectSeconds: round((projected - written) / 1000, 1),
+    heads,
   };
 }
 

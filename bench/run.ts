@@ -4,8 +4,9 @@
  * figure. Speeds are also given as ratios to a baseline measured in the same run, because the
  * machines are shared and noisy.
  *
- *   npm run bench               # full run (a few minutes)
+ *   npm run bench               # full run (under 10 minutes)
  *   npm run bench -- --quick    # the same code paths with tiny counts; writes nothing
+ *   npm run bench -- --only scale [--scale 1000,10000]   # only the scale measurement; writes nothing
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,7 +23,7 @@ import { round, sig } from './stats.ts';
 
 export interface BenchOptions {
   quick: boolean;
-  /** Stored-event levels of the scale measurement (default 1,000 and 10,000; `--scale 1000,10000,100000`). */
+  /** Stored-event levels of the scale measurement (default 1,000, 10,000 and 100,000; e.g. `--scale 1000,10000`). */
   scaleLevels?: number[];
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
@@ -75,7 +76,7 @@ const SIZES = {
   full: {
     calibrationEvents: 20, calibrationBatches: 4, singleEvents: 2000, batchedEvents: 5000, phaseSeconds: 40, rawSeconds: 5,
     lagSeconds: 20, readSeconds: 4, bundleRuns: 5, quietMs: 1000,
-    growthRecipients: [1, 10, 50], growthEvents: 300, historyPriors: [100, 2000], historyEvents: 40, scaleLevels: [1000, 10_000], scaleEvents: 40,
+    growthRecipients: [1, 10, 50], growthEvents: 300, historyPriors: [100, 2000], historyEvents: 40, scaleLevels: [1000, 10_000, 100_000], scaleEvents: 40,
   },
 } as const;
 
@@ -98,6 +99,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   phase('starting the local stack (DynamoDB Local on a fresh data directory, SQS emulator, API, pollers)');
   const b = await startBenchStack();
   const receiver = await startReceiver();
+  let stopped = false;
   try {
     const capacityProbe = await probeLocalCapacity(b.probe);
     const base: IngestOptions = { batchSize: 1, clients: CLIENTS, memoryMb, quietMs: size.quietMs };
@@ -159,8 +161,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const history = await measureHistoryGrowth(b, receiver, size.historyPriors, size.historyEvents, {
       ...single, clients: 4, readSeconds: size.readSeconds, durationsMs: calHook,
     });
-    phase(`scale: ${size.scaleEvents} events to a fresh recipient with ${scaleLevels.join(' / ')} events stored`);
-    const scale = await measureScale(b, scaleLevels, size.scaleEvents, { ...single, clients: 4, readSeconds: size.readSeconds });
+    // The scale measurement stores up to 100,000 events: on a stack of its own, in memory, where
+    // DynamoDB Local spends about half as much per stored item (BENCHMARKS.md, `scale`).
+    await receiver.close();
+    await b.stop();
+    stopped = true;
+    phase('scale: starting a second local stack, DynamoDB Local in memory');
+    const scaleStack = await startBenchStack({ inMemory: true });
+    let scale: ScaleRow[];
+    try {
+      phase(`scale: ${size.scaleEvents} events to a fresh recipient with ${scaleLevels.join(' / ')} events stored`);
+      scale = await measureScale(scaleStack, scaleLevels, size.scaleEvents, { ...single, clients: 4, readSeconds: size.readSeconds, log });
+    } finally {
+      await scaleStack.stop();
+    }
     phase('done');
 
     const results: BenchResults = {
@@ -216,8 +230,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     results.durationSeconds = round((performance.now() - began) / 1000, 1);
     return results;
   } finally {
-    await receiver.close();
-    await b.stop();
+    if (!stopped) {
+      await receiver.close();
+      await b.stop();
+    }
   }
 }
 
@@ -325,8 +341,38 @@ export function report(r: BenchResults, print: (line: string) => void = console.
   table('aims (issue #8)', Object.entries(r.aims).map(([k, a]) => ({ aim: a.aim, value: a.value, met: a.met ? 'yes' : 'NO', key: k })));
 }
 
+/**
+ * `--only scale`: the scale measurement alone on its own stack (durations not calibrated, so no
+ * dollar figures; the rows are those of the full run), to iterate on it. Prints its table.
+ */
+export async function runScaleOnly(options: BenchOptions, print: (line: string) => void = console.log): Promise<ScaleRow[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`[bench] ${line}\n`));
+  const size = options.quick ? SIZES.quick : SIZES.full;
+  const levels = options.scaleLevels ?? size.scaleLevels;
+  const began = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  const b = await startBenchStack({ inMemory: true });
+  try {
+    log(`scale: ${size.scaleEvents} events to a fresh recipient with ${levels.join(' / ')} events stored`);
+    const rows = await measureScale(b, levels, size.scaleEvents, {
+      batchSize: 1, clients: 4, memoryMb: configuredMemoryMb(), quietMs: size.quietMs, readSeconds: size.readSeconds, log,
+    });
+    print(`scale only: took ${round((performance.now() - began) / 1000, 1)} s; load average ${round(loadAtStart, 2)} → ${round(loadavg()[0]!, 2)}`);
+    print(rows.map((r) => JSON.stringify(r)).join('\n'));
+    return rows;
+  } finally {
+    await b.stop();
+  }
+}
+
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename);
-if (isMain) {
+if (isMain && process.argv.includes('--only')) {
+  const only = process.argv[process.argv.indexOf('--only') + 1];
+  if (only !== 'scale') throw new Error(`--only ${only}: only "--only scale" is supported`);
+  const scaleArg = process.argv[process.argv.indexOf('--scale') + 1];
+  const scaleLevels = process.argv.includes('--scale') && scaleArg ? scaleArg.split(',').map(Number) : undefined;
+  await runScaleOnly({ quick: process.argv.includes('--quick'), ...(scaleLevels ? { scaleLevels } : {}) });
+} else if (isMain) {
   const quick = process.argv.includes('--quick');
   const scaleArg = process.argv[process.argv.indexOf('--scale') + 1];
   const scaleLevels = process.argv.includes('--scale') && scaleArg ? scaleArg.split(',').map(Number) : undefined;

@@ -87,7 +87,9 @@ describe('npm run bench -- --quick', () => {
       expectFields('growth.history[].snapshotCatchUp', g.snapshotCatchUp, { wruPerEvent: positive, rruPerEvent: positive });
     }
     expect(r.scale.map((s) => s.storedEvents)).toEqual([30]);
-    for (const s of r.scale) expectFields('scale[]', s, { wruPerEvent: positive, rruPerEvent: positive, statusP99Ms: positive });
+    for (const s of r.scale) {
+      expectFields('scale[]', s, { recipients: positive, wruPerEvent: positive, rruPerEvent: positive, statusP99Ms: positive, loadEventsPerSec: positive });
+    }
 
     expect(Object.keys(r.aims).sort()).toEqual(['bundleBytes', 'bundleInit', 'pipelineRatio', 'readsRatio', 'usdBatched', 'usdSingle']);
     for (const aim of Object.values(r.aims)) expect(typeof aim.met).toBe('boolean');
