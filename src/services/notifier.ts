@@ -15,8 +15,9 @@
  * folds the events after the snapshot up to its last event into it (seeing the state after each)
  * and commits it, so a run reads what is new, not the subject's whole history. Subjects nobody
  * subscribes to leave their snapshot behind until an event matches; the gap is read then, once.
- * Only when the snapshot is already past an event (a run that stopped between moving the snapshot
- * and the watermark) is that status folded from the log's first event.
+ * When the snapshot is already past an event, another run of the subject is usually about to move
+ * the watermark past it: the run retries as after a lost race; only after several (a run that
+ * stopped between moving the snapshot and the watermark) is that status folded from the log's first event.
  *
  * `replay` re-sends what a subscription would have received since a time, with the same webhook
  * ids: existing deliveries start a new round, missing ones are created.
@@ -41,6 +42,13 @@ import { createProjector } from './projector.ts';
 
 const READ_PAGE = 500;
 const MAX_LOST_RACES = 8;
+/**
+ * Lost races after which a run whose snapshot is already past its events folds them from the log's
+ * first event. Before that it retries: usually another run of the same subject moved the snapshot and
+ * is about to move the watermark past them (~300 ms of backoff in all); only a run that stopped in
+ * between leaves it so.
+ */
+const FOLD_FROM_START_AFTER = 6;
 const WRITE_CONCURRENCY = 10;
 
 /**
@@ -81,12 +89,11 @@ type Status = RecipientStatus | MouEntry | null;
 
 export function createNotifier(deps: NotifierDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const advanceSnapshot = createProjector({ log: deps.log, store: deps.snapshots, sleep });
 
   async function notify(subject: string): Promise<NotifyRun> {
     for (let lost = 0; ; lost++) {
       try {
-        return await catchUp(subject);
+        return await catchUp(subject, lost >= FOLD_FROM_START_AFTER);
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || lost >= MAX_LOST_RACES) throw error;
         await sleep(Math.random() * 10 * 2 ** Math.min(lost, 5));
@@ -94,10 +101,11 @@ export function createNotifier(deps: NotifierDeps) {
     }
   }
 
-  async function catchUp(subject: string): Promise<NotifyRun> {
+  async function catchUp(subject: string, foldFromStart: boolean): Promise<NotifyRun> {
     let mark = (await deps.watermarks.get([subject])).get(subject) ?? 0;
     const run: NotifyRun = { subject, events: 0, created: 0, watermark: mark };
     let active: Subscription[] | undefined;
+    let commitSnapshot = async () => {};
     for (;;) {
       const fresh = await deps.log.read(subject, { after: mark, limit: READ_PAGE });
       if (fresh.length === 0) break;
@@ -106,7 +114,9 @@ export function createNotifier(deps: NotifierDeps) {
         active!.filter((s) => wants(s, event) && instant(event.recordedAt) >= instant(s.createdAt)).map((s) => ({ event, s })),
       );
       if (matches.length > 0) {
-        const statuses = await statusesAfter(subject, fresh, new Set(matches.map((m) => m.event.sequence)));
+        const snapshot = deferredSnapshot();
+        commitSnapshot = snapshot.commit;
+        const statuses = await statusesAfter(subject, fresh, new Set(matches.map((m) => m.event.sequence)), snapshot.project, foldFromStart);
         const now = deps.clock.now();
         const outcomes = await mapLimit(matches, WRITE_CONCURRENCY, ({ event, s }) =>
           deps.deliveries.create(newDelivery(s, event, statuses.get(event.sequence) ?? null, now), dueAfter(now, REPAIR_GRACE_MS)),
@@ -118,6 +128,9 @@ export function createNotifier(deps: NotifierDeps) {
       }
       const to = fresh[fresh.length - 1]!.sequence;
       await deps.watermarks.advance(subject, mark, to);
+      // Only now: a snapshot never runs ahead of the watermark, so a concurrent run never finds it past its events.
+      await commitSnapshot();
+      commitSnapshot = async () => {};
       run.events += fresh.length;
       run.watermark = mark = to;
       if (fresh.length < READ_PAGE) break;
@@ -127,9 +140,39 @@ export function createNotifier(deps: NotifierDeps) {
 
   /**
    * Status after each `wanted` sequence of `events` (consecutive, after the watermark): the snapshot
-   * folded forward to the last of them; from the log's first event for any it was already past.
+   * folded forward to the last of them. Where it was already past them, a lost race (another run is
+   * fanning them out), or with `foldFromStart` the fold of the log from its first event.
    */
-  async function statusesAfter(subject: string, events: readonly StoredEvent[], wanted: ReadonlySet<number>): Promise<Map<number, Status>> {
+  /**
+   * The projector over the snapshot store, its commits held back until `commit` (after the watermark
+   * moved). A commit that loses its race is dropped: the snapshot is only a shortcut.
+   */
+  function deferredSnapshot() {
+    let held: [SubjectState, number, KeyState[]][] = [];
+    const store: ProjectionStore = {
+      ...deps.snapshots,
+      load: (subject) => ((held = []), deps.snapshots.load(subject)),
+      commit: async (state, expectedSeq, changed) => void held.push(structuredClone([state, expectedSeq, [...changed]])),
+    };
+    return {
+      project: createProjector({ log: deps.log, store, sleep }),
+      async commit() {
+        try {
+          for (const [state, expectedSeq, changed] of held) await deps.snapshots.commit(state, expectedSeq, changed);
+        } catch (error) {
+          if (!(error instanceof ConcurrentUpdateError)) throw error;
+        }
+      },
+    };
+  }
+
+  async function statusesAfter(
+    subject: string,
+    events: readonly StoredEvent[],
+    wanted: ReadonlySet<number>,
+    advanceSnapshot: ReturnType<typeof createProjector>,
+    foldFromStart: boolean,
+  ): Promise<Map<number, Status>> {
     const out = new Map<number, Status>();
     const view = viewOf(subject);
     try {
@@ -145,6 +188,7 @@ export function createNotifier(deps: NotifierDeps) {
     }
     const missing = new Set([...wanted].filter((sequence) => !out.has(sequence)));
     if (missing.size > 0) {
+      if (!foldFromStart) throw new ConcurrentUpdateError(`${subject}: the notifier's snapshot is past sequence ${Math.min(...missing)}`);
       const before = await readAll(subject, events[0]!.sequence - 1);
       for (const [sequence, status] of foldWithSnapshots(subject, [...before, ...events], missing)) out.set(sequence, status);
     }
