@@ -149,10 +149,26 @@ export function createNotifier(deps: NotifierDeps) {
    */
   function deferredSnapshot() {
     let held: [SubjectState, number, KeyState[]][] = [];
+    // Keys as the held commits left them: a run over several pages reads them back.
+    let heldKeys = new Map<string, KeyState>();
+    const withHeld = (stored: Map<string, KeyState>, names?: readonly string[]) => {
+      for (const [name, ks] of heldKeys) if (!names || names.includes(name)) stored.set(name, structuredClone(ks));
+      return stored;
+    };
     const store: ProjectionStore = {
       ...deps.snapshots,
-      load: (subject) => ((held = []), deps.snapshots.load(subject)),
-      commit: async (state, expectedSeq, changed) => void held.push(structuredClone([state, expectedSeq, [...changed]])),
+      load: (subject) => {
+        held = [];
+        heldKeys = new Map();
+        return deps.snapshots.load(subject);
+      },
+      loadKeys: async (subject, names) => withHeld(await deps.snapshots.loadKeys(subject, names), names),
+      loadAllKeys: async (subject) => withHeld(await deps.snapshots.loadAllKeys(subject)),
+      commit: async (state, expectedSeq, changed) => {
+        const copy = structuredClone([state, expectedSeq, [...changed]] as [SubjectState, number, KeyState[]]);
+        held.push(copy);
+        for (const ks of copy[2]) heldKeys.set(ks.key, ks);
+      },
     };
     return {
       project: createProjector({ log: deps.log, store, sleep }),

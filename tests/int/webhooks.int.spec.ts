@@ -503,6 +503,27 @@ describe('subscription API', () => {
     expect((await snapshots.load(samsung))?.appliedSeq).toBe(10);
   });
 
+  it('folds a snapshot more than a page behind (over 500 events) right: later pages see the keys the earlier ones changed', async () => {
+    const t = await newTracker(emu, LOCAL);
+    const r = await receiver();
+    const s = await subscribe(t, r, { types: ['delivery.installed'], recipients: ['samsung'] });
+    const notifyAll = async () => {
+      await createNotifierHandler(t.webhooks.notify)(sqsEventOf(await receiveAll(t.tracker, t.queues.Notifier.url)));
+      await receiveAll(t.tracker, t.queues.Delivery.url);
+    };
+    // One shipment shipped, then received again and again (the same key in every page), never installed.
+    const history = [shipped('shp-0'), ...Array.from({ length: 620 }, (_, i) => ev.delivery('received', samsung, `rcv-${i}`, 's-shp-0', 1 + (i % 500)))];
+    for (let i = 0; i < history.length; i += 100) await post(t, history.slice(i, i + 100));
+    await notifyAll(); // nothing matches: the snapshot stays empty
+    await post(t, [ev.delivery('installed', samsung, 'ins-0', 's-shp-0', 500)]);
+    await notifyAll();
+    const log = (await t.tracker.log.read(samsung, { after: 0, limit: 1000 })) as StoredEvent[];
+    const { items } = await t.webhooks.stores.deliveries.list(s.id, { limit: 10 });
+    expect(items).toHaveLength(1);
+    expect(JSON.parse(items[0]!.payload).data.status).toEqual(JSON.parse(JSON.stringify(recipientView(foldEvents(samsung, log).state))));
+    expect(JSON.parse(items[0]!.payload).data.status).toMatchObject({ shipped: 500, delivered: 500, installed: 500, sequence: 622 });
+  });
+
   it('replay re-sends everything matching since a time with the original webhook ids, events before the subscription included', async () => {
     const t = await runningTracker();
     await post(t, [shipped('shp-0')]); // before any subscription
