@@ -198,18 +198,21 @@ export async function startBenchStack(options: { webhooks?: boolean; inMemory?: 
     },
     statusSeq,
     async preload(events, { chunk = 100, concurrency = 4 } = {}) {
-      const chunks: TrackerEvent[][] = [];
-      for (let i = 0; i < events.length; i += chunk) chunks.push(events.slice(i, i + chunk));
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < chunks.length) {
-            const part = chunks[next++]!;
-            const results = await stack.tracker.ingest(part);
-            part.forEach((e, i) => heads.set(e.subject, Math.max(heads.get(e.subject) ?? 0, results[i]!.sequence)));
-          }
-        }),
-      );
+      // A subject's chunks go one after another: chunks of one subject in flight together would be
+      // sequenced in whichever order they reach its lane, not in the order of `events`.
+      const bySubject = new Map<string, TrackerEvent[]>();
+      for (const e of events) {
+        const list = bySubject.get(e.subject);
+        if (list) list.push(e);
+        else bySubject.set(e.subject, [e]);
+      }
+      await pool([...bySubject.values()], concurrency, async (list) => {
+        for (let i = 0; i < list.length; i += chunk) {
+          const part = list.slice(i, i + chunk);
+          const results = await stack.tracker.ingest(part);
+          part.forEach((e, k) => heads.set(e.subject, Math.max(heads.get(e.subject) ?? 0, results[k]!.sequence)));
+        }
+      });
     },
     async load(events, { concurrency = 4 } = {}) {
       const times = await loadEvents(stack, probeDoc, events, concurrency);
