@@ -155,15 +155,28 @@ export function createNotifier(deps: NotifierDeps) {
       for (const [name, ks] of heldKeys) if (!names || names.includes(name)) stored.set(name, structuredClone(ks));
       return stored;
     };
+    let loadedSeq = 0;
+    /**
+     * Status and keys are two reads: a run that committed in between would leave keys ahead of the
+     * status, and statuses folded from them wrong (the projector's own commit would fail, but the
+     * statuses are used before any commit). Keys count only if the status did not move meanwhile.
+     */
+    const unmoved = async <T>(subject: string, keys: T): Promise<T> => {
+      const again = await deps.snapshots.load(subject);
+      if ((again?.appliedSeq ?? 0) !== loadedSeq) throw new ConcurrentUpdateError(`${subject}: the notifier's snapshot moved while it was read`);
+      return keys;
+    };
     const store: ProjectionStore = {
       ...deps.snapshots,
-      load: (subject) => {
+      load: async (subject) => {
         held = [];
         heldKeys = new Map();
-        return deps.snapshots.load(subject);
+        const state = await deps.snapshots.load(subject);
+        loadedSeq = state?.appliedSeq ?? 0;
+        return state;
       },
-      loadKeys: async (subject, names) => withHeld(await deps.snapshots.loadKeys(subject, names), names),
-      loadAllKeys: async (subject) => withHeld(await deps.snapshots.loadAllKeys(subject)),
+      loadKeys: async (subject, names) => withHeld(await unmoved(subject, await deps.snapshots.loadKeys(subject, names)), names),
+      loadAllKeys: async (subject) => withHeld(await unmoved(subject, await deps.snapshots.loadAllKeys(subject))),
       commit: async (state, expectedSeq, changed) => {
         const copy = structuredClone([state, expectedSeq, [...changed]] as [SubjectState, number, KeyState[]]);
         held.push(copy);
