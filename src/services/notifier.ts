@@ -13,11 +13,11 @@
  * The status after an event comes from the notifier's own snapshot: a projection of the subject
  * kept by the projector's code in another store (`snapshots`), at or behind the watermark. A run
  * folds the events after the snapshot up to its last event into it (seeing the state after each)
- * and commits it, so a run reads what is new, not the subject's whole history. Subjects nobody
+ * and commits it once the watermark has moved, so a run reads what is new, not the subject's whole
+ * history, and the snapshot never runs ahead of the watermark. Subjects nobody
  * subscribes to leave their snapshot behind until an event matches; the gap is read then, once.
- * When the snapshot is already past an event, another run of the subject is usually about to move
- * the watermark past it: the run retries as after a lost race; only after several (a run that
- * stopped between moving the snapshot and the watermark) is that status folded from the log's first event.
+ * Should the snapshot be past an event anyway, or move while a run reads it, the run retries as
+ * after a lost race; only after several is that status folded from the log's first event.
  *
  * `replay` re-sends what a subscription would have received since a time, with the same webhook
  * ids: existing deliveries start a new round, missing ones are created.
@@ -139,11 +139,6 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   /**
-   * Status after each `wanted` sequence of `events` (consecutive, after the watermark): the snapshot
-   * folded forward to the last of them. Where it was already past them, a lost race (another run is
-   * fanning them out), or with `foldFromStart` the fold of the log from its first event.
-   */
-  /**
    * The projector over the snapshot store, its commits held back until `commit` (after the watermark
    * moved). A commit that loses its race is dropped: the snapshot is only a shortcut.
    */
@@ -195,6 +190,11 @@ export function createNotifier(deps: NotifierDeps) {
     };
   }
 
+  /**
+   * Status after each `wanted` sequence of `events` (consecutive, after the watermark): the snapshot
+   * folded forward to the last of them. Where it was already past them, a lost race (another run is
+   * fanning them out), or with `foldFromStart` the fold of the log from its first event.
+   */
   async function statusesAfter(
     subject: string,
     events: readonly StoredEvent[],
@@ -212,7 +212,7 @@ export function createNotifier(deps: NotifierDeps) {
         },
       });
     } catch (error) {
-      // The snapshot is only a shortcut: when others keep winning its commit, fold from the log.
+      // Another run kept moving the snapshot while this one read it: the statuses it could not fold are missing.
       if (!(error instanceof ConcurrentUpdateError)) throw error;
     }
     const missing = new Set([...wanted].filter((sequence) => !out.has(sequence)));
