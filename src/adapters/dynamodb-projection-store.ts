@@ -22,7 +22,19 @@ export interface ProjectionLayout {
 export const STATE_LAYOUT: ProjectionLayout = { partition: keys.statusPartition, listed: true };
 export const NOTIFY_SNAPSHOT_LAYOUT: ProjectionLayout = { partition: keys.notifySnapshotPartition, listed: false };
 
-export function statusItem(table: string, state: SubjectState, expectedSeq: number, layout = STATE_LAYOUT) {
+/**
+ * The status item, written only if the stored one is still at `expectedSeq` (none for 0) and carries
+ * the `rebuild` mark `expected.rebuild` (by default the state's own: a projector commit fails when
+ * `npm run rebuild` rewrote the status since it was loaded, even at the same watermark).
+ */
+export function statusItem(
+  table: string,
+  state: SubjectState,
+  expectedSeq: number,
+  layout = STATE_LAYOUT,
+  expected: { rebuild: string | undefined } = { rebuild: state.rebuild },
+) {
+  const expectedRebuild = expected.rebuild;
   const [kind, id] = state.subject.split('/') as [string, string];
   return {
     TableName: table,
@@ -31,10 +43,16 @@ export function statusItem(table: string, state: SubjectState, expectedSeq: numb
       sk: 'STATUS',
       appliedSeq: state.appliedSeq,
       state: JSON.stringify(state),
+      ...(state.rebuild ? { rebuild: state.rebuild } : {}),
       ...(layout.listed ? { gsi1pk: kind, gsi1sk: id } : {}),
     },
-    ConditionExpression: expectedSeq === 0 ? 'attribute_not_exists(pk)' : 'appliedSeq = :expected',
-    ...(expectedSeq === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedSeq } }),
+    ...(expectedSeq === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: `appliedSeq = :expected AND ${expectedRebuild ? '#rebuild = :rebuild' : 'attribute_not_exists(#rebuild)'}`,
+          ExpressionAttributeNames: { '#rebuild': 'rebuild' },
+          ExpressionAttributeValues: { ':expected': expectedSeq, ...(expectedRebuild ? { ':rebuild': expectedRebuild } : {}) },
+        }),
   };
 }
 

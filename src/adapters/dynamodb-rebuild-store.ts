@@ -43,8 +43,8 @@ export function createDynamoRebuildStore(doc: DynamoDBDocumentClient, table: str
       ]);
     },
 
-    async putStatus(state: SubjectState, expected: number | undefined) {
-      const item = statusItem(table, state, expected ?? 0);
+    async putStatus(state: SubjectState, expected: number | undefined, expectedRebuild: string | undefined) {
+      const item = statusItem(table, state, expected ?? 0, layout, { rebuild: expectedRebuild });
       await aws('DynamoDB PutItem (rebuild status)', () => doc.send(new PutCommand(item)));
     },
 

@@ -79,6 +79,12 @@ export interface SubjectState {
   updatedAt: Instant | null;
   /** Lists that dropped older candidates (see `CANDIDATE_CAP`). */
   trimmed?: StateList[];
+  /**
+   * Set by `npm run rebuild` when it rewrites a status in place, and kept by the projector: a run
+   * that loaded the status before the rewrite (same watermark) then fails its commit instead of
+   * writing over the repair.
+   */
+  rebuild?: string;
 }
 
 /**
@@ -312,7 +318,7 @@ export function equivalentKey(stored: KeyState | undefined, folded: KeyState | u
  */
 export function equivalentState(stored: SubjectState | undefined, folded: SubjectState): boolean {
   if (!stored) return false;
-  const core = ({ registration: _r, mou: _m, pending: _p, trimmed: _t, programs, ...rest }: SubjectState) =>
+  const core = ({ registration: _r, mou: _m, pending: _p, trimmed: _t, rebuild: _b, programs, ...rest }: SubjectState) =>
     JSON.stringify({ ...rest, programs: Object.entries(programs).sort(([a], [b]) => (a < b ? -1 : 1)) });
   return (
     core(stored) === core(folded) &&

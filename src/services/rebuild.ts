@@ -26,8 +26,11 @@ export interface RebuildStore {
   loadAllKeys(subject: string): Promise<Map<string, KeyState>>;
   /** Writes `put` and deletes the keys named in `remove` (not atomically; the status is written after). */
   writeKeys(subject: string, put: readonly KeyState[], remove: readonly string[]): Promise<void>;
-  /** Writes the status if the stored watermark is still `expected` (undefined: no status item); `ConcurrentUpdateError` otherwise. */
-  putStatus(state: SubjectState, expected: number | undefined): Promise<void>;
+  /**
+   * Writes the status if the stored one is still at watermark `expected` with rebuild mark
+   * `expectedRebuild` (undefined: no status item); `ConcurrentUpdateError` otherwise.
+   */
+  putStatus(state: SubjectState, expected: number | undefined, expectedRebuild: string | undefined): Promise<void>;
   /** Deletes a subject's status and key items. */
   remove(subject: string): Promise<void>;
   /** Subjects that have a status item. */
@@ -98,7 +101,9 @@ export function createRebuild(deps: RebuildDeps) {
 
       await deps.store.writeKeys(subject, put, remove);
       try {
-        await deps.store.putStatus(state, stored?.appliedSeq);
+        // A new mark when rewriting in place: a projector run that loaded the old status fails its commit.
+        const marked = stored ? { ...state, rebuild: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}` } : state;
+        await deps.store.putStatus(marked, stored?.appliedSeq, stored?.rebuild);
         await deps.snapshots?.remove(subject);
         return result;
       } catch (error) {

@@ -52,7 +52,8 @@ async function scan(table: string): Promise<Map<string, Item>> {
  */
 function differences(a: Map<string, Item>, b: Map<string, Item>): string[] {
   const out: string[] = [];
-  const rest = ({ state: _s, ...item }: Item) => item;
+  // `rebuild` marks a status rewritten in place (so concurrent projector runs fail their commit).
+  const rest = ({ state: _s, rebuild: _b, ...item }: Item) => item;
   const same = (x: Item, y: Item) => {
     const sx = JSON.parse(String(x.state));
     const sy = JSON.parse(String(y.state));
