@@ -39,6 +39,7 @@ import { ConcurrentUpdateError } from '../errors.ts';
 import type { Clock, DeliveryQueue, DeliveryRef, DeliveryStore, EventLog, NotifyWatermarks, ProjectionStore, SubscriptionStore } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { createProjector } from './projector.ts';
+import { readSubjectLog } from './read-log.ts';
 
 const READ_PAGE = 500;
 const MAX_LOST_RACES = 8;
@@ -224,16 +225,8 @@ export function createNotifier(deps: NotifierDeps) {
     return out;
   }
 
-  async function readAll(subject: string, upTo = Infinity): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    while (out.length < upTo) {
-      const want = Math.min(READ_PAGE, upTo - out.length);
-      const page = await deps.log.read(subject, { after: out.length, limit: want });
-      out.push(...page);
-      if (page.length < want) break;
-    }
-    return out;
-  }
+  const readAll = (subject: string, upTo?: number) =>
+    readSubjectLog(deps.log, subject, { page: READ_PAGE, ...(upTo === undefined ? {} : { upTo }) });
 
   function newDelivery(s: Subscription, event: StoredEvent, status: Status, now: Date): Delivery {
     const webhookId = webhookIdOf(s.id, event.source, event.id);

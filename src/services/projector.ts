@@ -18,6 +18,7 @@ import type { StoredEvent } from '../domain/event-schema.ts';
 import { type Refold, type SubjectState, RefoldNeeded, applyEvent, emptyState, foldEvents, keyOf } from '../domain/status.ts';
 import { ConcurrentUpdateError } from '../errors.ts';
 import type { EventLog, ProjectionStore } from '../ports.ts';
+import { readSubjectLog } from './read-log.ts';
 
 /** One transaction: the state item plus at most 99 key items. */
 const MAX_KEYS_PER_COMMIT = 99;
@@ -58,7 +59,7 @@ export function createProjector(deps: ProjectorDeps) {
       } catch (error) {
         if (error instanceof RefoldNeeded && !refold) {
           // Rare: read the whole log once, and fold again from what was committed.
-          const log = await readAll(subject, options.upTo);
+          const log = await readSubjectLog(deps.log, subject, { page: READ_PAGE, ...(options.upTo === undefined ? {} : { upTo: options.upTo }) });
           refold = (event) => foldEvents(subject, log.filter((e) => e.sequence <= event.sequence));
           lost--;
           continue;
@@ -72,17 +73,6 @@ export function createProjector(deps: ProjectorDeps) {
       }
     }
   };
-
-  async function readAll(subject: string, upTo = Infinity): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    for (;;) {
-      const limit = Math.min(READ_PAGE, upTo - out.length);
-      if (limit <= 0) return out;
-      const page = await deps.log.read(subject, { after: out.length, limit });
-      out.push(...page);
-      if (page.length < limit) return out;
-    }
-  }
 
   async function catchUp(
     subject: string,

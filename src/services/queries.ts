@@ -15,6 +15,7 @@ import {
 import { type ProgramTotals, type Summary, mousWithParty, programTotals, summarize } from '../domain/totals.ts';
 import { NotFoundError } from '../errors.ts';
 import type { EventLog, ProjectionStore } from '../ports.ts';
+import { readSubjectLog } from './read-log.ts';
 
 const LOG_PAGE = 1000;
 
@@ -32,14 +33,7 @@ export interface HistoryPage {
 const isTimeTravel = (f: FoldFilter) => f.asOf !== undefined || f.knownAt !== undefined;
 
 export function createQueries(deps: QueryDeps) {
-  async function readAll(subject: string): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = [];
-    for (;;) {
-      const page = await deps.log.read(subject, { after: out.length, limit: LOG_PAGE });
-      out.push(...page);
-      if (page.length < LOG_PAGE) return out;
-    }
-  }
+  const readAll = (subject: string) => readSubjectLog(deps.log, subject, { page: LOG_PAGE });
 
   /** States of every subject of a kind: live from the projection, or folded from the log. */
   async function states(kind: 'recipients' | 'mous', filter: FoldFilter): Promise<SubjectState[]> {

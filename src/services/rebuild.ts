@@ -11,10 +11,10 @@
  * done again (keys first, status last), so a rebuild that returns left status and keys equal to the
  * fold of the log up to that watermark. `check` only reports what differs.
  */
-import type { StoredEvent } from '../domain/event-schema.ts';
 import { type KeyState, type SubjectState, capFold, equivalentKey, equivalentState, foldEvents } from '../domain/status.ts';
 import { ConcurrentUpdateError } from '../errors.ts';
 import type { EventLog } from '../ports.ts';
+import { readSubjectLog } from './read-log.ts';
 
 const READ_PAGE = 500;
 const MAX_RACES = 8;
@@ -74,19 +74,10 @@ export interface RebuildReport {
 export function createRebuild(deps: RebuildDeps) {
   const concurrency = deps.concurrency ?? 4;
 
-  async function readAll(subject: string): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
-    for (;;) {
-      const page = await deps.log.read(subject, { after: events.length, limit: READ_PAGE });
-      events.push(...page);
-      if (page.length < READ_PAGE) return events;
-    }
-  }
-
   async function rebuildSubject(subject: string, check: boolean): Promise<SubjectRebuild> {
     for (let races = 0; ; races++) {
       const stored = await deps.store.loadStatus(subject);
-      const events = await readAll(subject);
+      const events = await readSubjectLog(deps.log, subject, { page: READ_PAGE });
       const fold = capFold(foldEvents(subject, events));
       // As stored: plain JSON.
       const state = JSON.parse(JSON.stringify(fold.state)) as SubjectState;
